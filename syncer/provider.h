@@ -1,0 +1,70 @@
+/* provider.h — what every secret/config store implements (local SQLite store now; AWS,
+ * GCP and Azure next). The syncer core (syncer/sync.c) computes remote names, then calls
+ * one provider per job:
+ *
+ *   open → begin → sync(SECRETS) → sync(CONFIGS) → commit   (or rollback on any failure)
+ *
+ * sync() makes the store mirror `items` for one kind, Git winning:
+ *   - absent remotely                        → create with ownership marks  → ITEM_WRITTEN
+ *   - present without smc's ownership mark    → untouched unless adopt        → ITEM_REFUSED
+ *     (managed-by=secret-manager-controller and owner=<ns>/<name>; owned by another
+ *     config is refused too)
+ *   - latest value equal                     → nothing written               → ITEM_UNCHANGED
+ *   - latest value differs (Git changed, or someone changed it by hand)
+ *                                            → one new version (unless !trigger_update)
+ *   - owned by this config but not in items  → per policy: RETAINED, or disabled/deleted
+ *                                              → ITEM_PRUNED
+ * With job->policy.dry_run nothing is written and outcomes say what would happen.
+ * A failure on one item is reported on that item (ITEM_FAILED) and does not stop the
+ * others; sync() itself fails only when the store as a whole is unusable. */
+#ifndef SMC_PROVIDER_H
+#define SMC_PROVIDER_H
+
+#include <stddef.h>
+
+#include "common/err.h"
+#include "common/secbuf.h"
+#include "proto/msg.h"
+
+#define PROVIDER_MANAGED_BY_KEY "managed-by"
+#define PROVIDER_MANAGED_BY_VALUE "secret-manager-controller"
+#define PROVIDER_OWNER_KEY "owner"
+
+struct desired {
+	const char *name;            /* remote name after naming rules (borrowed) */
+	const char *key;             /* source key (borrowed) */
+	const struct secbuf *value;  /* borrowed */
+};
+
+/* The items a sync produced; grown by report_add. */
+struct report {
+	struct result_item *items;
+	size_t n, cap;
+};
+
+void report_init(struct report *r);
+void report_free(struct report *r);
+/* Appends one item (copies the strings; key and reason may be NULL). */
+int report_add(struct report *r, const char *name, const char *key, enum item_kind kind,
+	       enum item_outcome outcome, const char *reason);
+
+struct provider_ops {
+	const char *kind; /* the value of job.provider.kind it serves */
+	/* Opens the store for this job. Owned out-parameter *state (close()). */
+	int (*open)(const struct job *job, void **state, struct err_ctx *err);
+	/* Starts the job's unit of work (one transaction for the local store). */
+	int (*begin)(void *state, struct err_ctx *err);
+	int (*sync)(void *state, const struct job *job, enum item_kind kind,
+		    const struct desired *items, size_t n, struct report *rep, struct err_ctx *err);
+	int (*commit)(void *state, struct err_ctx *err);
+	void (*rollback)(void *state);
+	void (*close)(void *state);
+};
+
+/* The provider serving kind, or NULL. Borrowed static table entry. */
+const struct provider_ops *provider_find(const char *kind);
+
+/* "<ns>/<name>" of the owning config, written into the ownership mark. Owned (free()). */
+char *provider_owner(const struct job *job);
+
+#endif
