@@ -27,6 +27,14 @@ struct sandbox_syscall {
 	uint64_t arg_mask;
 };
 
+/* Table helpers for the role policies (one line per syscall, OpenSSH style). */
+#define SANDBOX_ALLOW(nm) { (nm), 0, -1, 0, 0 }
+#define SANDBOX_ERRNO(nm, e) { (nm), (e), -1, 0, 0 }
+#define SANDBOX_ALLOW_ARG(nm, idx, val) { (nm), 0, (idx), (uint64_t)(val), 0 }
+#define SANDBOX_ERRNO_ARG(nm, e, idx, val) { (nm), (e), (idx), (uint64_t)(val), 0 }
+#define SANDBOX_ALLOW_MASKED(nm, idx, mask, val) \
+	{ (nm), 0, (idx), (uint64_t)(val), (uint64_t)(mask) }
+
 /* What one role may touch, filled in at run time by the role from its arguments. */
 struct sandbox_paths {
 	const char *ro[SANDBOX_MAX_PATHS]; size_t nro; /* read (and execute) only */
