@@ -1,0 +1,49 @@
+/* decryptor.c — smc-decryptor: the only process that holds SOPS keys and sees plaintext
+ * before the syncer; it has no network at all. */
+#include "common/log.h"
+#include "common/procargs.h"
+#include "decryptor/decryptor_dispatch.h"
+#include "decryptor/decryptor_sandbox.h"
+#include "proto/fds.h"
+#include "proto/peer.h"
+
+int main(int argc, char **argv)
+{
+	const struct peer peers[] = {
+		{FD_SUPERVISOR, ROLE_SUPERVISOR, MSG_CAP_CONTROL},
+		{FD_DECRYPTOR_FETCHER, ROLE_FETCHER, MSG_CAP_CONTROL},
+		{FD_DECRYPTOR_SYNCER, ROLE_SYNCER, MSG_CAP_CONTROL},
+		{FD_DECRYPTOR_WATCHER, ROLE_WATCHER, MSG_CAP_CONTROL},
+	};
+	struct decryptor d = {0};
+	struct procargs args;
+	struct err_ctx err = {{0}};
+
+	log_init("decryptor", 1, LOG_INFO);
+	peer_log_to(FD_SUPERVISOR);
+	if (procargs_parse(argc, argv, &args, &err) != 0) {
+		log_error("start", "%s", err.msg);
+		return 2;
+	}
+	log_set_level(args.level);
+	d.keys_dir = args.keys;
+	args.paths.no_tcp = 1;
+	for (size_t i = 0; i < sizeof(peers) / sizeof(peers[0]); i++)
+		sandbox_paths_keep_fd(&args.paths, peers[i].fd);
+	if (decryptor_sandbox_enter(&args.paths, &err) != 0) {
+		log_error("sandbox", "%s", err.msg);
+		return 3;
+	}
+	for (size_t i = 0; i < sizeof(peers) / sizeof(peers[0]); i++) {
+		if (peer_handshake(&peers[i], ROLE_DECRYPTOR, &err) != 0) {
+			log_error("handshake", "%s", err.msg);
+			return 4;
+		}
+	}
+	if (peer_serve(peers, sizeof(peers) / sizeof(peers[0]), ROLE_DECRYPTOR,
+		       decryptor_dispatch, &d, &err) != 0) {
+		log_error("exit", "%s", err.msg);
+		return 5;
+	}
+	return 0;
+}

@@ -1,0 +1,14 @@
+/* decryptor_dispatch.h — the decryptor's handlers. */
+#ifndef SMC_DECRYPTOR_DISPATCH_H
+#define SMC_DECRYPTOR_DISPATCH_H
+
+#include "proto/peer.h"
+
+struct decryptor {
+	const char *keys_dir; /* --keys, or NULL */
+};
+
+/* peer_serve handler: TREE (fetcher) → VALUES (syncer), or RESULT (watcher) on failure. */
+int decryptor_dispatch(void *arg, const struct peer *from, struct msg *m, struct err_ctx *err);
+
+#endif

@@ -1,0 +1,349 @@
+/* proctab.c — socketpairs, fork + re-exec of each role binary, handshake, stop. */
+#include "supervisor/proctab.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/str.h"
+#include "proto/peer.h"
+
+/* One pipeline edge: which two roles and on which fixed descriptor each finds it. */
+struct edge {
+	enum msg_role a;
+	int fd_a;
+	enum msg_role b;
+	int fd_b;
+};
+
+static const struct edge edges[] = {
+	{ROLE_WATCHER, FD_WATCHER_FETCHER, ROLE_FETCHER, FD_FETCHER_WATCHER},
+	{ROLE_WATCHER, FD_WATCHER_SYNCER, ROLE_SYNCER, FD_SYNCER_WATCHER},
+	{ROLE_WATCHER, FD_WATCHER_DECRYPTOR, ROLE_DECRYPTOR, FD_DECRYPTOR_WATCHER},
+	{ROLE_FETCHER, FD_FETCHER_DECRYPTOR, ROLE_DECRYPTOR, FD_DECRYPTOR_FETCHER},
+	{ROLE_DECRYPTOR, FD_DECRYPTOR_SYNCER, ROLE_SYNCER, FD_SYNCER_DECRYPTOR},
+};
+
+static const struct {
+	enum msg_role role;
+	const char *name;
+} roles[PROCTAB_NCHILD] = {
+	{ROLE_WATCHER, "watcher"},
+	{ROLE_FETCHER, "fetcher"},
+	{ROLE_DECRYPTOR, "decryptor"},
+	{ROLE_SYNCER, "syncer"},
+};
+
+int proctab_init(struct proctab *pt, struct err_ctx *err)
+{
+	const char *dir = getenv("SMC_LIBEXEC_DIR");
+	char self[PATH_MAX];
+	ssize_t n;
+
+	memset(pt, 0, sizeof(*pt));
+	if (dir != NULL && *dir != '\0') {
+		if (str_copy(pt->bindir, sizeof(pt->bindir), dir) != 0)
+			return err_set(err, ERR_TOOBIG, "SMC_LIBEXEC_DIR too long");
+	} else {
+		n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+		if (n <= 0)
+			return err_set(err, ERR_IO, "cannot find own binary: %s", strerror(errno));
+		self[n] = '\0';
+		*strrchr(self, '/') = '\0';
+		if (str_copy(pt->bindir, sizeof(pt->bindir), self) != 0)
+			return err_set(err, ERR_TOOBIG, "binary path too long");
+	}
+	for (size_t i = 0; i < PROCTAB_NCHILD; i++) {
+		struct child *c = &pt->children[i];
+
+		c->role = roles[i].role;
+		c->name = roles[i].name;
+		c->ctl = -1;
+		c->backoff_ms = PROCTAB_BACKOFF_MIN_MS;
+		for (size_t k = 0; k <= FD_CHILD_MAX; k++)
+			c->fds[k] = -1;
+		if (str_fmt(c->bin, sizeof(c->bin), "%s/smc-%s", pt->bindir, c->name) != 0)
+			return err_set(err, ERR_TOOBIG, "binary path too long");
+		if (access(c->bin, X_OK) != 0)
+			return err_set(err, ERR_NOTFOUND, "%s: %s", c->bin, strerror(errno));
+	}
+	return 0;
+}
+
+struct child *proctab_child(struct proctab *pt, enum msg_role role)
+{
+	for (size_t i = 0; i < PROCTAB_NCHILD; i++) {
+		if (pt->children[i].role == role)
+			return &pt->children[i];
+	}
+	return NULL;
+}
+
+struct child *proctab_by_pid(struct proctab *pt, pid_t pid)
+{
+	for (size_t i = 0; i < PROCTAB_NCHILD; i++) {
+		if (pt->children[i].pid == pid && pid > 0)
+			return &pt->children[i];
+	}
+	return NULL;
+}
+
+int proctab_add_arg(struct proctab *pt, enum msg_role role, const char *arg)
+{
+	struct child *c = proctab_child(pt, role);
+
+	if (c == NULL || c->nargs + 1 >= PROCTAB_MAX_ARGS)
+		return ERR_TOOBIG;
+	c->args[c->nargs++] = arg;
+	c->args[c->nargs] = NULL;
+	return 0;
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+static int make_pair(int sv[2], struct err_ctx *err)
+{
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+		return err_set(err, ERR_IO, "socketpair: %s", strerror(errno));
+	return 0;
+}
+
+/* Creates the sockets of child c: its control pair and the pipeline edges it is on.
+ * Peers on those edges get their new end in their fds[] (their restart installs it). */
+static int make_sockets(struct proctab *pt, struct child *c, struct err_ctx *err)
+{
+	int sv[2], rc;
+
+	close_fd(&c->ctl);
+	close_fd(&c->fds[FD_SUPERVISOR]);
+	if ((rc = make_pair(sv, err)) != 0)
+		return rc;
+	c->ctl = sv[0];
+	c->fds[FD_SUPERVISOR] = sv[1];
+	for (size_t i = 0; i < sizeof(edges) / sizeof(edges[0]); i++) {
+		const struct edge *e = &edges[i];
+		struct child *a, *b;
+
+		if (e->a != c->role && e->b != c->role)
+			continue;
+		a = proctab_child(pt, e->a);
+		b = proctab_child(pt, e->b);
+		close_fd(&a->fds[e->fd_a]);
+		close_fd(&b->fds[e->fd_b]);
+		if ((rc = make_pair(sv, err)) != 0)
+			return rc;
+		a->fds[e->fd_a] = sv[0];
+		b->fds[e->fd_b] = sv[1];
+	}
+	return 0;
+}
+
+static void exec_child(struct child *c, const char *log_level)
+{
+	const char *argv[PROCTAB_MAX_ARGS + 4];
+	int tmp[FD_CHILD_MAX + 1];
+	size_t n = 0;
+
+	/* Move every source above the fixed range first, so dup2 never clobbers one. */
+	for (int k = 0; k <= FD_CHILD_MAX; k++) {
+		tmp[k] = -1;
+		if (c->fds[k] >= 0)
+			tmp[k] = fcntl(c->fds[k], F_DUPFD_CLOEXEC, 64);
+	}
+	for (int k = 0; k <= FD_CHILD_MAX; k++) {
+		if (tmp[k] >= 0 && dup2(tmp[k], k) < 0)
+			_exit(127);
+	}
+	argv[n++] = c->bin;
+	argv[n++] = "--log-level";
+	argv[n++] = log_level;
+	for (size_t i = 0; i < c->nargs; i++)
+		argv[n++] = c->args[i];
+	argv[n] = NULL;
+	execv(c->bin, (char *const *)argv);
+	_exit(127);
+}
+
+static int spawn(struct child *c, struct err_ctx *err)
+{
+	const char *lvl = log_level_str(log_level_from_str(getenv("SMC_LOG_LEVEL")));
+	sigset_t all, old;
+	pid_t pid;
+
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &old);
+	pid = fork();
+	if (pid == 0) {
+		sigset_t none;
+
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		for (int s = 1; s < NSIG; s++)
+			signal(s, SIG_DFL);
+		exec_child(c, lvl);
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (pid < 0)
+		return err_set(err, ERR_IO, "fork %s: %s", c->name, strerror(errno));
+	c->pid = pid;
+	c->ready = false;
+	/* the child's ends now live in the child */
+	for (int k = 0; k <= FD_CHILD_MAX; k++)
+		close_fd(&c->fds[k]);
+	log_debug("child.spawn", "started %s as pid %d", c->name, (int)pid);
+	return 0;
+}
+
+static int handshake(struct child *c, struct err_ctx *err)
+{
+	struct peer p = {.fd = c->ctl, .role = c->role, .cap = MSG_CAP_CONTROL};
+	int rc = peer_handshake(&p, ROLE_SUPERVISOR, err);
+
+	if (rc == 0)
+		c->ready = true;
+	return rc;
+}
+
+int proctab_start_all(struct proctab *pt, struct err_ctx *err)
+{
+	int rc;
+
+	/* Create all sockets first (each edge once), then spawn. */
+	for (size_t i = 0; i < PROCTAB_NCHILD; i++) {
+		struct child *c = &pt->children[i];
+		int sv[2];
+
+		if ((rc = make_pair(sv, err)) != 0)
+			return rc;
+		c->ctl = sv[0];
+		c->fds[FD_SUPERVISOR] = sv[1];
+	}
+	for (size_t i = 0; i < sizeof(edges) / sizeof(edges[0]); i++) {
+		int sv[2];
+
+		if ((rc = make_pair(sv, err)) != 0)
+			return rc;
+		proctab_child(pt, edges[i].a)->fds[edges[i].fd_a] = sv[0];
+		proctab_child(pt, edges[i].b)->fds[edges[i].fd_b] = sv[1];
+	}
+	for (size_t i = 0; i < PROCTAB_NCHILD; i++) {
+		if ((rc = spawn(&pt->children[i], err)) != 0)
+			return rc;
+	}
+	for (size_t i = 0; i < PROCTAB_NCHILD; i++) {
+		if ((rc = handshake(&pt->children[i], err)) != 0)
+			return err_wrap(err, rc, "%s", pt->children[i].name);
+	}
+	return 0;
+}
+
+static void kill_and_reap(struct child *c, int sig)
+{
+	if (c->pid > 0) {
+		kill(c->pid, sig);
+		waitpid(c->pid, NULL, 0);
+		c->pid = 0;
+	}
+	close_fd(&c->ctl);
+}
+
+int proctab_restart(struct proctab *pt, struct child *c, struct err_ctx *err)
+{
+	struct child *group[PROCTAB_NCHILD];
+	size_t ng = 0;
+	int rc;
+
+	/* The dead child's edges are gone; peers on those edges lose their end as well.
+	 * Restart the dead child and every peer that shared an edge with it. */
+	group[ng++] = c;
+	for (size_t i = 0; i < sizeof(edges) / sizeof(edges[0]); i++) {
+		enum msg_role other = 0;
+
+		if (edges[i].a == c->role)
+			other = edges[i].b;
+		else if (edges[i].b == c->role)
+			other = edges[i].a;
+		if (other != 0) {
+			struct child *o = proctab_child(pt, other);
+			int seen = 0;
+
+			for (size_t k = 0; k < ng; k++)
+				seen |= group[k] == o;
+			if (!seen)
+				group[ng++] = o;
+		}
+	}
+	for (size_t i = 0; i < ng; i++)
+		kill_and_reap(group[i], SIGKILL);
+	for (size_t i = 0; i < ng; i++) {
+		if ((rc = make_sockets(pt, group[i], err)) != 0)
+			return rc;
+	}
+	/* make_sockets of a later member may have replaced an edge of an earlier one;
+	 * that is fine: both ends were replaced together. Now spawn in order. */
+	for (size_t i = 0; i < ng; i++) {
+		if ((rc = spawn(group[i], err)) != 0)
+			return rc;
+	}
+	for (size_t i = 0; i < ng; i++) {
+		if ((rc = handshake(group[i], err)) != 0)
+			return err_wrap(err, rc, "%s", group[i]->name);
+	}
+	c->restarts++;
+	return 0;
+}
+
+void proctab_stop_all(struct proctab *pt, int timeout_ms)
+{
+	struct msg m;
+	int waited = 0;
+
+	msg_init(&m, MSG_SHUTDOWN);
+	for (size_t i = 0; i < PROCTAB_NCHILD; i++) {
+		if (pt->children[i].ctl >= 0 && pt->children[i].pid > 0)
+			(void)msg_send(pt->children[i].ctl, &m);
+	}
+	for (;;) {
+		int alive = 0;
+
+		for (size_t i = 0; i < PROCTAB_NCHILD; i++) {
+			struct child *c = &pt->children[i];
+
+			if (c->pid > 0 && waitpid(c->pid, NULL, WNOHANG) == c->pid)
+				c->pid = 0;
+			alive += c->pid > 0;
+		}
+		if (alive == 0 || waited >= timeout_ms)
+			break;
+		usleep(10000);
+		waited += 10;
+	}
+	for (size_t i = 0; i < PROCTAB_NCHILD; i++)
+		kill_and_reap(&pt->children[i], SIGKILL);
+}
+
+void proctab_describe_status(int status, char *buf, size_t size)
+{
+	if (WIFEXITED(status))
+		snprintf(buf, size, "exited with status %d", WEXITSTATUS(status));
+	else if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)
+		snprintf(buf, size, "killed by SIGSYS (sandbox violation)");
+	else if (WIFSIGNALED(status))
+		snprintf(buf, size, "killed by signal %d (%s)", WTERMSIG(status),
+			 strsignal(WTERMSIG(status)));
+	else
+		snprintf(buf, size, "stopped (status 0x%x)", status);
+}

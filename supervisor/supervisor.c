@@ -1,0 +1,402 @@
+/* supervisor.c — smcd: creates the socketpairs, re-executes each role's binary with its
+ * sockets on fixed fds, forwards the children's log lines, restarts a dead child with
+ * backoff and shuts down cleanly on SIGTERM.
+ *
+ *   smcd --once -f CONFIG [--dry-run] [--result-fd N] [--keys DIR]
+ *       runs one job through the pipeline, writes its RESULT as one JSON line to fd N
+ *       (default stdout) and exits 0 on success, 1 on a failed job, 2 on a usage or
+ *       start-up error.                              (this is what `smc sync` runs)
+ *   smcd -f CONFIG [--keys DIR]
+ *       runs the job every spec.reconcileInterval until SIGTERM.
+ */
+#include "supervisor/supervisor.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/sandbox.h"
+#include "common/smconfig.h"
+#include "common/str.h"
+#include "proto/peer.h"
+
+#define SHUTDOWN_GRACE_MS 3000
+#define ONCE_TIMEOUT_S 600 /* a one-shot job that takes longer than this is stopped */
+
+struct opts {
+	const char *config;
+	const char *keys;
+	bool once, dry_run;
+	int result_fd;
+};
+
+/* Paths prepared for the children's sandboxes (they must outlive the children). */
+struct prepared {
+	char config[PATH_MAX];
+	char source[PATH_MAX];
+	char store_dir[PATH_MAX];
+	char scratch[PATH_MAX];
+	char keys[PATH_MAX];
+};
+
+static int usage(void)
+{
+	fprintf(stderr, "usage: smcd [--once] -f CONFIG [--dry-run] [--result-fd N] [--keys DIR]\n");
+	return 2;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static void remove_tree(const char *dir)
+{
+	if (dir[0] != '\0')
+		(void)nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* mkdir -p with mode for the missing components. */
+static int mkdirs(const char *path, mode_t mode)
+{
+	char tmp[PATH_MAX];
+
+	if (str_copy(tmp, sizeof(tmp), path) != 0)
+		return ERR_TOOBIG;
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p == '/') {
+			*p = '\0';
+			if (mkdir(tmp, mode) != 0 && errno != EEXIST)
+				return ERR_IO;
+			*p = '/';
+		}
+	}
+	if (mkdir(tmp, mode) != 0 && errno != EEXIST)
+		return ERR_IO;
+	return 0;
+}
+
+static void give_to_role(const char *path, const char *role)
+{
+	unsigned uid, gid;
+
+	if (geteuid() == 0 && sandbox_role_ids(role, &uid, &gid) == 0) {
+		if (chown(path, uid, gid) != 0)
+			log_warn("sandbox.chown", "cannot give %s to %s: %s", path, role,
+				 strerror(errno));
+	}
+}
+
+/* Works out from the config what each child may touch, creates the store directory and
+ * the fetcher's scratch directory, and puts the paths on the children's command lines. */
+static int prepare(struct sup *s, const struct opts *o, struct prepared *pp, struct err_ctx *err)
+{
+	struct smconfig cfg;
+	const char *tmp = getenv("TMPDIR");
+	int rc;
+
+	if (realpath(o->config, pp->config) == NULL)
+		return err_set(err, ERR_NOTFOUND, "%s: %s", o->config, strerror(errno));
+	if ((rc = smconfig_load_file(pp->config, &cfg, err)) != 0)
+		return rc;
+	if (strcmp(cfg.job.source.kind, "directory") == 0) {
+		if (realpath(cfg.job.source.path, pp->source) == NULL) {
+			rc = err_set(err, ERR_NOTFOUND, "spec.sourceRef.path: %s: %s",
+				     cfg.job.source.path, strerror(errno));
+			goto out;
+		}
+	} else if (strcmp(cfg.job.source.kind, "git") == 0) {
+		const char *u = cfg.job.source.url;
+
+		if (str_has_prefix(u, "file://"))
+			u += 7;
+		if (u[0] == '/' && realpath(u, pp->source) == NULL)
+			pp->source[0] = '\0';
+	}
+	if (strcmp(cfg.job.provider.kind, "local") == 0) {
+		char sp[PATH_MAX];
+
+		if (str_copy(sp, sizeof(sp), cfg.job.provider.store_path) != 0) {
+			rc = err_set(err, ERR_TOOBIG, "spec.provider.local.path too long");
+			goto out;
+		}
+		if (mkdirs(dirname(sp), 0700) != 0 || realpath(sp, pp->store_dir) == NULL) {
+			rc = err_set(err, ERR_IO, "spec.provider.local.path: cannot create %s: %s", sp,
+				     strerror(errno));
+			goto out;
+		}
+		give_to_role(pp->store_dir, "syncer");
+	}
+	if (str_fmt(pp->scratch, sizeof(pp->scratch), "%s/smc-fetcher-XXXXXX",
+		    tmp && *tmp ? tmp : "/tmp") != 0 ||
+	    mkdtemp(pp->scratch) == NULL) {
+		rc = err_set(err, ERR_IO, "cannot create a scratch directory: %s", strerror(errno));
+		pp->scratch[0] = '\0';
+		goto out;
+	}
+	give_to_role(pp->scratch, "fetcher");
+	if (o->keys != NULL && realpath(o->keys, pp->keys) == NULL) {
+		rc = err_set(err, ERR_NOTFOUND, "--keys %s: %s", o->keys, strerror(errno));
+		goto out;
+	}
+	rc = 0;
+	rc |= proctab_add_arg(&s->pt, ROLE_WATCHER, "--ro");
+	rc |= proctab_add_arg(&s->pt, ROLE_WATCHER, pp->config);
+	if (pp->source[0] != '\0') {
+		rc |= proctab_add_arg(&s->pt, ROLE_FETCHER, "--ro");
+		rc |= proctab_add_arg(&s->pt, ROLE_FETCHER, pp->source);
+	}
+	rc |= proctab_add_arg(&s->pt, ROLE_FETCHER, "--scratch");
+	rc |= proctab_add_arg(&s->pt, ROLE_FETCHER, pp->scratch);
+	if (pp->keys[0] != '\0') {
+		rc |= proctab_add_arg(&s->pt, ROLE_DECRYPTOR, "--keys");
+		rc |= proctab_add_arg(&s->pt, ROLE_DECRYPTOR, pp->keys);
+	}
+	if (pp->store_dir[0] != '\0') {
+		rc |= proctab_add_arg(&s->pt, ROLE_SYNCER, "--rw");
+		rc |= proctab_add_arg(&s->pt, ROLE_SYNCER, pp->store_dir);
+	}
+	if (rc != 0)
+		rc = err_set(err, ERR_TOOBIG, "too many child arguments");
+out:
+	smconfig_free(&cfg);
+	return rc;
+}
+
+static int send_run(struct sup *s, const struct opts *o, const char *config)
+{
+	struct child *w = proctab_child(&s->pt, ROLE_WATCHER);
+	struct msg m;
+
+	msg_init(&m, MSG_RUN);
+	m.u.run.config_path = (char *)config;
+	m.u.run.dry_run = o->dry_run;
+	return msg_send(w->ctl, &m);
+}
+
+/* A child died: in one-shot mode the job fails naming it; otherwise it is restarted
+ * (with the peers that shared its sockets) after its backoff. */
+static void on_child_exit(struct sup *s, struct child *c, int status)
+{
+	char why[128];
+
+	proctab_describe_status(status, why, sizeof(why));
+	c->pid = 0;
+	if (s->stopping)
+		return;
+	log_error("child.exit", "%s %s", c->name, why);
+	if (s->once && !s->done) {
+		json_decref(s->result);
+		s->result = json_pack("{s:s, s:{s:s, s:s, s:i}}", "revision", "", "error", "stage",
+				      c->name, "reason", why, "code", (json_int_t)ERR_PROTO);
+		s->result_code = ERR_PROTO;
+		s->done = true;
+	}
+}
+
+static void restart_dead(struct sup *s)
+{
+	struct err_ctx err = {{0}};
+
+	for (size_t i = 0; i < PROCTAB_NCHILD; i++) {
+		struct child *c = &s->pt.children[i];
+
+		if (c->pid != 0)
+			continue;
+		usleep(c->backoff_ms * 1000u);
+		if (proctab_restart(&s->pt, c, &err) != 0) {
+			log_error("child.restart", "restarting %s failed: %s", c->name, err.msg);
+			c->backoff_ms = c->backoff_ms * 2 > PROCTAB_BACKOFF_MAX_MS
+						? PROCTAB_BACKOFF_MAX_MS
+						: c->backoff_ms * 2;
+		} else {
+			log_warn("child.restart", "restarted %s (restart %u)", c->name, c->restarts);
+		}
+	}
+}
+
+static int loop(struct sup *s, const struct opts *o, const struct prepared *pp, int sfd)
+{
+	struct pollfd pfd[PROCTAB_NCHILD + 1];
+	time_t start = time(NULL), next_run = 0;
+	int64_t interval = SMCONFIG_DEFAULT_INTERVAL;
+	struct smconfig cfg;
+	struct err_ctx err = {{0}};
+
+	if (!s->once && smconfig_load_file(pp->config, &cfg, &err) == 0) {
+		interval = cfg.interval_s;
+		smconfig_free(&cfg);
+	}
+	while (!s->stopping && !(s->once && s->done)) {
+		int n;
+
+		if (time(NULL) >= next_run) {
+			if (send_run(s, o, pp->config) != 0)
+				log_error("job.start", "cannot reach the watcher");
+			next_run = s->once ? start + ONCE_TIMEOUT_S * 2 : time(NULL) + interval;
+		}
+		if (s->once && time(NULL) - start > ONCE_TIMEOUT_S) {
+			s->result = json_pack("{s:s, s:{s:s, s:s, s:i}}", "revision", "", "error",
+					      "stage", "supervisor", "reason", "job timed out",
+					      "code", (json_int_t)ERR_TIMEOUT);
+			s->result_code = ERR_TIMEOUT;
+			break;
+		}
+		pfd[0].fd = sfd;
+		pfd[0].events = POLLIN;
+		for (size_t i = 0; i < PROCTAB_NCHILD; i++) {
+			pfd[i + 1].fd = s->pt.children[i].ctl;
+			pfd[i + 1].events = POLLIN;
+		}
+		n = poll(pfd, PROCTAB_NCHILD + 1, 1000);
+		if (n < 0 && errno != EINTR)
+			return ERR_IO;
+		if (n <= 0)
+			continue;
+		if (pfd[0].revents & POLLIN) {
+			struct signalfd_siginfo si;
+
+			if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+				if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
+					log_info("shutdown", "signal %u: shutting down", si.ssi_signo);
+					s->stopping = true;
+				}
+			}
+			for (;;) {
+				int status;
+				pid_t pid = waitpid(-1, &status, WNOHANG);
+				struct child *c;
+
+				if (pid <= 0)
+					break;
+				if ((c = proctab_by_pid(&s->pt, pid)) != NULL)
+					on_child_exit(s, c, status);
+			}
+		}
+		for (size_t i = 0; i < PROCTAB_NCHILD; i++) {
+			struct child *c = &s->pt.children[i];
+			struct peer p = {.fd = c->ctl, .role = c->role, .cap = MSG_CAP_PIPELINE};
+			struct msg m;
+
+			if (!(pfd[i + 1].revents & (POLLIN | POLLHUP | POLLERR)) || c->ctl < 0)
+				continue;
+			if (peer_recv(&p, ROLE_SUPERVISOR, &m, &err) != 0) {
+				/* closed or violated the protocol: it will be reaped and restarted */
+				if (c->pid > 0)
+					kill(c->pid, SIGKILL);
+				close(c->ctl);
+				c->ctl = -1;
+				continue;
+			}
+			if (supervisor_dispatch(s, c, &m) != 0 && c->pid > 0)
+				kill(c->pid, SIGKILL);
+			msg_free(&m);
+		}
+		if (!s->once && !s->stopping)
+			restart_dead(s);
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"once", no_argument, NULL, 'o'},     {"file", required_argument, NULL, 'f'},
+		{"dry-run", no_argument, NULL, 'n'},  {"result-fd", required_argument, NULL, 'r'},
+		{"keys", required_argument, NULL, 'k'}, {NULL, 0, NULL, 0}};
+	struct opts o = {.result_fd = STDOUT_FILENO};
+	struct sup s;
+	struct prepared pp;
+	struct err_ctx err = {{0}};
+	sigset_t mask;
+	int ch, sfd, rc, code = 2;
+	int64_t v;
+
+	memset(&s, 0, sizeof(s));
+	memset(&pp, 0, sizeof(pp));
+	log_init("smcd", getenv("SMC_LOG_FORMAT") && strcmp(getenv("SMC_LOG_FORMAT"), "json") == 0,
+		 log_level_from_str(getenv("SMC_LOG_LEVEL")));
+	while ((ch = getopt_long(argc, argv, "of:nr:k:", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'o': o.once = true; break;
+		case 'f': o.config = optarg; break;
+		case 'n': o.dry_run = true; break;
+		case 'k': o.keys = optarg; break;
+		case 'r':
+			if (str_to_i64(optarg, 0, 1024, &v) != 0)
+				return usage();
+			o.result_fd = (int)v;
+			break;
+		default: return usage();
+		}
+	}
+	if (o.config == NULL || optind != argc)
+		return usage();
+	s.once = o.once;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGCHLD);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGPIPE);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sfd < 0) {
+		log_error("start", "signalfd: %s", strerror(errno));
+		return 2;
+	}
+	if ((rc = proctab_init(&s.pt, &err)) != 0 || (rc = prepare(&s, &o, &pp, &err)) != 0) {
+		s.result = json_pack("{s:s, s:{s:s, s:s, s:i}}", "revision", "", "error", "stage",
+				     "config", "reason", err.msg, "code", (json_int_t)rc);
+		code = 2;
+		goto out;
+	}
+	if ((rc = proctab_start_all(&s.pt, &err)) != 0) {
+		s.result = json_pack("{s:s, s:{s:s, s:s, s:i}}", "revision", "", "error", "stage",
+				     "supervisor", "reason", err.msg, "code", (json_int_t)rc);
+		code = 2;
+		goto stop;
+	}
+	log_debug("start", "pipeline up");
+	loop(&s, &o, &pp, sfd);
+	code = s.result_code == 0 && s.result != NULL ? 0 : 1;
+	if (!s.once)
+		code = 0;
+stop:
+	s.stopping = true;
+	proctab_stop_all(&s.pt, SHUTDOWN_GRACE_MS);
+out:
+	remove_tree(pp.scratch);
+	if (o.once && s.result != NULL) {
+		char *line = json_dumps(s.result, JSON_COMPACT);
+
+		if (line != NULL) {
+			FILE *f = fdopen(dup(o.result_fd), "w");
+
+			if (f != NULL) {
+				fprintf(f, "%s\n", line);
+				fclose(f);
+			}
+			free(line);
+		}
+	}
+	json_decref(s.result);
+	close(sfd);
+	return code;
+}

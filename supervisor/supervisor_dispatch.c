@@ -1,0 +1,54 @@
+/* supervisor_dispatch.c — what smcd does with each message from a child:
+ *   LOG     → the line goes to smcd's stderr (children have no stderr of their own use)
+ *   METRICS → counters are kept for /metrics
+ *   RESULT  → (from the watcher) the job's outcome; one-shot mode ends on it
+ * Anything else from a child is refused by peer_recv before it gets here. */
+#include "supervisor/supervisor.h"
+
+#include <string.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "supervisor/result_json.h"
+
+static void on_log(struct child *c, const struct msg_log *l)
+{
+	ssize_t w;
+
+	(void)c;
+	w = write(STDERR_FILENO, l->line, strlen(l->line));
+	w = write(STDERR_FILENO, "\n", 1);
+	(void)w;
+}
+
+static void on_result(struct sup *s, const struct msg_result *r)
+{
+	json_decref(s->result);
+	s->result = result_json(r);
+	s->result_code = r->code;
+	if (r->code == 0)
+		s->jobs_ok++;
+	else
+		s->jobs_failed++;
+	if (s->once)
+		s->done = true;
+}
+
+int supervisor_dispatch(struct sup *s, struct child *c, struct msg *m)
+{
+	switch (m->type) {
+	case MSG_LOG:
+		on_log(c, &m->u.log);
+		return 0;
+	case MSG_METRICS:
+	case MSG_TAP:
+		return 0;
+	case MSG_RESULT:
+		on_result(s, &m->u.result);
+		return 0;
+	default:
+		log_error("proto.unexpected", "%s sent %s to the supervisor", c->name,
+			  msg_type_name(m->type));
+		return ERR_PROTO;
+	}
+}

@@ -1,0 +1,52 @@
+/* syncer.c — smc-syncer: the only process with cloud credentials; writes the desired
+ * state into the provider (embedded store or a cloud). */
+#include <curl/curl.h>
+
+#include "common/log.h"
+#include "common/procargs.h"
+#include "proto/fds.h"
+#include "proto/peer.h"
+#include "syncer/syncer_dispatch.h"
+#include "syncer/syncer_sandbox.h"
+
+int main(int argc, char **argv)
+{
+	const struct peer peers[] = {
+		{FD_SUPERVISOR, ROLE_SUPERVISOR, MSG_CAP_CONTROL},
+		{FD_SYNCER_DECRYPTOR, ROLE_DECRYPTOR, MSG_CAP_PIPELINE},
+		{FD_SYNCER_WATCHER, ROLE_WATCHER, MSG_CAP_CONTROL},
+	};
+	struct procargs args;
+	struct err_ctx err = {{0}};
+
+	log_init("syncer", 1, LOG_INFO);
+	peer_log_to(FD_SUPERVISOR);
+	if (procargs_parse(argc, argv, &args, &err) != 0) {
+		log_error("start", "%s", err.msg);
+		return 2;
+	}
+	log_set_level(args.level);
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
+		log_error("start", "libcurl initialisation failed");
+		return 2;
+	}
+	args.paths.any_tcp = 1; /* cloud API endpoints */
+	for (size_t i = 0; i < sizeof(peers) / sizeof(peers[0]); i++)
+		sandbox_paths_keep_fd(&args.paths, peers[i].fd);
+	if (syncer_sandbox_enter(&args.paths, &err) != 0) {
+		log_error("sandbox", "%s", err.msg);
+		return 3;
+	}
+	for (size_t i = 0; i < sizeof(peers) / sizeof(peers[0]); i++) {
+		if (peer_handshake(&peers[i], ROLE_SYNCER, &err) != 0) {
+			log_error("handshake", "%s", err.msg);
+			return 4;
+		}
+	}
+	if (peer_serve(peers, sizeof(peers) / sizeof(peers[0]), ROLE_SYNCER, syncer_dispatch, NULL,
+		       &err) != 0) {
+		log_error("exit", "%s", err.msg);
+		return 5;
+	}
+	return 0;
+}

@@ -1,0 +1,53 @@
+/* watcher.c — smc-watcher: turns SecretManagerConfigs into JOBs and RESULTs into status.
+ * Holds the kube token (cluster mode); never SOPS keys, cloud credentials or plaintext. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/procargs.h"
+#include "proto/fds.h"
+#include "proto/peer.h"
+#include "watcher/watcher_dispatch.h"
+#include "watcher/watcher_sandbox.h"
+
+int main(int argc, char **argv)
+{
+	const struct peer peers[] = {
+		{FD_SUPERVISOR, ROLE_SUPERVISOR, MSG_CAP_CONTROL},
+		{FD_WATCHER_FETCHER, ROLE_FETCHER, MSG_CAP_CONTROL},
+		{FD_WATCHER_SYNCER, ROLE_SYNCER, MSG_CAP_PIPELINE},
+		{FD_WATCHER_DECRYPTOR, ROLE_DECRYPTOR, MSG_CAP_CONTROL},
+	};
+	struct watcher w = {0};
+	struct procargs args;
+	struct err_ctx err = {{0}};
+	int rc;
+
+	log_init("watcher", 1, LOG_INFO);
+	peer_log_to(FD_SUPERVISOR);
+	if (procargs_parse(argc, argv, &args, &err) != 0) {
+		log_error("start", "%s", err.msg);
+		return 2;
+	}
+	log_set_level(args.level);
+	args.paths.any_tcp = 1; /* the Kubernetes API server */
+	for (size_t i = 0; i < sizeof(peers) / sizeof(peers[0]); i++)
+		sandbox_paths_keep_fd(&args.paths, peers[i].fd);
+	if (watcher_sandbox_enter(&args.paths, &err) != 0) {
+		log_error("sandbox", "%s", err.msg);
+		return 3;
+	}
+	for (size_t i = 0; i < sizeof(peers) / sizeof(peers[0]); i++) {
+		if (peer_handshake(&peers[i], ROLE_WATCHER, &err) != 0) {
+			log_error("handshake", "%s", err.msg);
+			return 4;
+		}
+	}
+	rc = peer_serve(peers, sizeof(peers) / sizeof(peers[0]), ROLE_WATCHER, watcher_dispatch,
+			&w, &err);
+	if (rc != 0) {
+		log_error("exit", "%s", err.msg);
+		return 5;
+	}
+	return 0;
+}
