@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -67,6 +68,33 @@ int sandbox_paths_keep_fd(struct sandbox_paths *p, int fd)
 	if (p->nkeep >= SANDBOX_MAX_KEEP_FDS)
 		return ERR_TOOBIG;
 	p->keep_fds[p->nkeep++] = fd;
+	return 0;
+}
+
+/* What libcurl + OpenSSL + the glibc resolver open at run time. */
+static const char *const sandbox_netconf_paths[] = {
+	"/etc/ssl",                  /* CA bundle (certs/ca-certificates.crt), openssl.cnf */
+	"/usr/share/ca-certificates", /* targets of the /etc/ssl/certs symlinks */
+	"/usr/lib/ssl",              /* OpenSSL's OPENSSLDIR (openssl.cnf, certs link) */
+	"/etc/hosts", "/etc/resolv.conf", "/etc/nsswitch.conf", "/etc/host.conf",
+	"/etc/gai.conf",
+};
+
+int sandbox_paths_add_netconf(struct sandbox_paths *p)
+{
+	struct stat st;
+	size_t i;
+	int rc;
+
+	if (p == NULL)
+		return ERR_INVAL;
+	for (i = 0; i < sizeof(sandbox_netconf_paths) / sizeof(sandbox_netconf_paths[0]); i++) {
+		if (stat(sandbox_netconf_paths[i], &st) != 0)
+			continue;
+		rc = sandbox_paths_add_ro(p, sandbox_netconf_paths[i]);
+		if (rc != 0)
+			return rc;
+	}
 	return 0;
 }
 

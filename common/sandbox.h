@@ -59,6 +59,9 @@ int sandbox_paths_add_ro(struct sandbox_paths *p, const char *path);
 int sandbox_paths_add_rw(struct sandbox_paths *p, const char *path);
 int sandbox_paths_add_port(struct sandbox_paths *p, uint16_t port);
 int sandbox_paths_keep_fd(struct sandbox_paths *p, int fd);
+/* Adds, read-only, the system files a TLS + DNS client reads after start (CA bundle and
+ * OpenSSL config, resolver files); those absent on this host are skipped. */
+int sandbox_paths_add_netconf(struct sandbox_paths *p);
 
 /* Applies the whole sequence. On failure the process must exit: a half-applied sandbox
  * is never used. err names the step that failed. */
