@@ -25,7 +25,9 @@ int procargs_parse(int argc, char **argv, struct procargs *out, struct err_ctx *
 		} else if (strcmp(a, "--keys") == 0) {
 			out->keys = v;
 			rc = sandbox_paths_add_ro(&out->paths, v);
-		} else
+		} else if (strcmp(a, "--store") == 0)
+			out->store = v;
+		else
 			return err_set(err, ERR_INVAL, "unknown argument %s", a);
 		if (rc != 0)
 			return err_set(err, rc, "%s %s: too many paths", a, v);

@@ -1,5 +1,5 @@
 /* procargs.h — the command line the supervisor gives every child:
- *   --log-level L  --ro PATH...  --rw PATH...  --scratch DIR  --keys DIR */
+ *   --log-level L  --ro PATH...  --rw PATH...  --scratch DIR  --keys DIR  --store PATH */
 #ifndef SMC_PROCARGS_H
 #define SMC_PROCARGS_H
 
@@ -12,6 +12,7 @@ struct procargs {
 	struct sandbox_paths paths; /* --ro/--rw (and scratch/keys) already added */
 	const char *scratch;        /* --scratch (fetcher) or NULL */
 	const char *keys;           /* --keys (decryptor) or NULL */
+	const char *store;          /* --store (watcher): local store path override, or NULL */
 };
 
 /* Parses argv (borrowed: paths point into argv). ERR_INVAL on an unknown argument. */

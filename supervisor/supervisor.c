@@ -2,7 +2,7 @@
  * sockets on fixed fds, forwards the children's log lines, restarts a dead child with
  * backoff and shuts down cleanly on SIGTERM.
  *
- *   smcd --once -f CONFIG [--dry-run] [--result-fd N] [--keys DIR]
+ *   smcd --once -f CONFIG [--dry-run] [--result-fd N] [--keys DIR] [--store PATH]
  *       runs one job through the pipeline, writes its RESULT as one JSON line to fd N
  *       (default stdout) and exits 0 on success, 1 on a failed job, 2 on a usage or
  *       start-up error.                              (this is what `smc sync` runs)
@@ -40,6 +40,7 @@
 struct opts {
 	const char *config;
 	const char *keys;
+	const char *store; /* --store: overrides spec.provider.local.path */
 	bool once, dry_run;
 	int result_fd;
 };
@@ -51,11 +52,13 @@ struct prepared {
 	char store_dir[PATH_MAX];
 	char scratch[PATH_MAX];
 	char keys[PATH_MAX];
+	char store[PATH_MAX]; /* absolute --store */
 };
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: smcd [--once] -f CONFIG [--dry-run] [--result-fd N] [--keys DIR]\n");
+	fprintf(stderr, "usage: smcd [--once] -f CONFIG [--dry-run] [--result-fd N] [--keys DIR] "
+			"[--store PATH]\n");
 	return 2;
 }
 
@@ -133,11 +136,28 @@ static int prepare(struct sup *s, const struct opts *o, struct prepared *pp, str
 	if (strcmp(cfg.job.provider.kind, "local") == 0) {
 		char sp[PATH_MAX];
 
-		if (str_copy(sp, sizeof(sp), cfg.job.provider.store_path) != 0) {
+		if (o->store != NULL) {
+			char cwd[PATH_MAX];
+
+			if (o->store[0] == '/')
+				rc = str_copy(pp->store, sizeof(pp->store), o->store);
+			else if (getcwd(cwd, sizeof(cwd)) == NULL)
+				rc = ERR_IO;
+			else
+				rc = str_fmt(pp->store, sizeof(pp->store), "%s/%s", cwd, o->store);
+			if (rc != 0) {
+				rc = err_set(err, ERR_TOOBIG, "--store: path too long");
+				goto out;
+			}
+		}
+		if (str_copy(sp, sizeof(sp), pp->store[0] ? pp->store : cfg.job.provider.store_path) !=
+		    0) {
 			rc = err_set(err, ERR_TOOBIG, "spec.provider.local.path too long");
 			goto out;
 		}
-		if (mkdirs(dirname(sp), 0700) != 0 || realpath(sp, pp->store_dir) == NULL) {
+		char *dir = dirname(sp);
+
+		if (mkdirs(dir, 0700) != 0 || realpath(dir, pp->store_dir) == NULL) {
 			rc = err_set(err, ERR_IO, "spec.provider.local.path: cannot create %s: %s", sp,
 				     strerror(errno));
 			goto out;
@@ -159,6 +179,10 @@ static int prepare(struct sup *s, const struct opts *o, struct prepared *pp, str
 	rc = 0;
 	rc |= proctab_add_arg(&s->pt, ROLE_WATCHER, "--ro");
 	rc |= proctab_add_arg(&s->pt, ROLE_WATCHER, pp->config);
+	if (pp->store[0] != '\0') {
+		rc |= proctab_add_arg(&s->pt, ROLE_WATCHER, "--store");
+		rc |= proctab_add_arg(&s->pt, ROLE_WATCHER, pp->store);
+	}
 	if (pp->source[0] != '\0') {
 		rc |= proctab_add_arg(&s->pt, ROLE_FETCHER, "--ro");
 		rc |= proctab_add_arg(&s->pt, ROLE_FETCHER, pp->source);
@@ -320,7 +344,8 @@ int main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{"once", no_argument, NULL, 'o'},     {"file", required_argument, NULL, 'f'},
 		{"dry-run", no_argument, NULL, 'n'},  {"result-fd", required_argument, NULL, 'r'},
-		{"keys", required_argument, NULL, 'k'}, {NULL, 0, NULL, 0}};
+		{"keys", required_argument, NULL, 'k'}, {"store", required_argument, NULL, 's'},
+		{NULL, 0, NULL, 0}};
 	struct opts o = {.result_fd = STDOUT_FILENO};
 	struct sup s;
 	struct prepared pp;
@@ -333,12 +358,13 @@ int main(int argc, char **argv)
 	memset(&pp, 0, sizeof(pp));
 	log_init("smcd", getenv("SMC_LOG_FORMAT") && strcmp(getenv("SMC_LOG_FORMAT"), "json") == 0,
 		 log_level_from_str(getenv("SMC_LOG_LEVEL")));
-	while ((ch = getopt_long(argc, argv, "of:nr:k:", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "of:nr:k:s:", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'o': o.once = true; break;
 		case 'f': o.config = optarg; break;
 		case 'n': o.dry_run = true; break;
 		case 'k': o.keys = optarg; break;
+		case 's': o.store = optarg; break;
 		case 'r':
 			if (str_to_i64(optarg, 0, 1024, &v) != 0)
 				return usage();

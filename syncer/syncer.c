@@ -6,6 +6,7 @@
 #include "common/procargs.h"
 #include "proto/fds.h"
 #include "proto/peer.h"
+#include "syncer/naming.h"
 #include "syncer/syncer_dispatch.h"
 #include "syncer/syncer_sandbox.h"
 
@@ -30,6 +31,7 @@ int main(int argc, char **argv)
 		log_error("start", "libcurl initialisation failed");
 		return 2;
 	}
+	(void)naming_init(); /* loads the locale before the sandbox closes the file system */
 	args.paths.any_tcp = 1; /* cloud API endpoints */
 	for (size_t i = 0; i < sizeof(peers) / sizeof(peers[0]); i++)
 		sandbox_paths_keep_fd(&args.paths, peers[i].fd);

@@ -30,6 +30,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	log_set_level(args.level);
+	w.store = args.store;
 	args.paths.any_tcp = 1; /* the Kubernetes API server */
 	for (size_t i = 0; i < sizeof(peers) / sizeof(peers[0]); i++)
 		sandbox_paths_keep_fd(&args.paths, peers[i].fd);

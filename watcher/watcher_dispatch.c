@@ -8,6 +8,7 @@
  * (msg.def already refuses anything else on these edges.) */
 #include "watcher/watcher_dispatch.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/log.h"
@@ -31,6 +32,16 @@ static int on_run(struct watcher *w, const struct msg_run *run)
 	}
 	cfg.job.id = ++w->next_job_id;
 	cfg.job.policy.dry_run = run->dry_run;
+	if (w->store != NULL && strcmp(cfg.job.provider.kind, "local") == 0) {
+		char *p = strdup(w->store);
+
+		if (p == NULL) {
+			smconfig_free(&cfg);
+			return ERR_NOMEM;
+		}
+		free(cfg.job.provider.store_path);
+		cfg.job.provider.store_path = p;
+	}
 	msg_init(&m, MSG_JOB);
 	m.u.job.job = cfg.job;
 	rc = msg_send(FD_WATCHER_FETCHER, &m);

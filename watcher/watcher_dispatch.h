@@ -9,6 +9,7 @@
 struct watcher {
 	uint64_t next_job_id;
 	uint64_t running_job; /* id of the job in the pipeline, 0 when idle */
+	const char *store;    /* --store override of the local store path, or NULL */
 };
 
 /* peer_serve handler: RUN (supervisor) → JOB (fetcher); RESULT (any stage) → supervisor. */

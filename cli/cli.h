@@ -1,0 +1,13 @@
+/* cli.h — the subcommands of `smc` (and `msmctl`), one file each. */
+#ifndef SMC_CLI_H
+#define SMC_CLI_H
+
+/* Each returns the process exit status: 0 success, 1 the operation failed, 2 usage. */
+int cmd_sync(int argc, char **argv, int dry_run); /* smc sync / smc diff */
+int cmd_get(int argc, char **argv);               /* smc get */
+int cmd_ls(int argc, char **argv);                /* smc ls */
+
+/* Prints "smc: <msg>" on stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

@@ -1,0 +1,59 @@
+/* smc.c — the command line: `smc <command> ...`. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+void cli_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("smc: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static int usage(FILE *f)
+{
+	fputs("usage: smc <command> [options]\n"
+	      "\n"
+	      "  sync -f CONFIG [--store PATH] [--keys DIR] [-o json] [-v]\n"
+	      "        run the pipeline once: make the store mirror the config's source\n"
+	      "  diff -f CONFIG [--store PATH] [--keys DIR] [-o json]\n"
+	      "        print the plan (names and actions, never values); writes nothing\n"
+	      "  get [--store PATH] [--config] NAME [--version N]\n"
+	      "        print a value from the embedded store\n"
+	      "  ls [--store PATH]\n"
+	      "        list the embedded store: kinds, names, versions, owners (no values)\n"
+	      "  version\n",
+	      f);
+	return f == stderr ? 2 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd;
+
+	if (argc < 2)
+		return usage(stderr);
+	cmd = argv[1];
+	if (strcmp(cmd, "sync") == 0)
+		return cmd_sync(argc - 1, argv + 1, 0);
+	if (strcmp(cmd, "diff") == 0)
+		return cmd_sync(argc - 1, argv + 1, 1);
+	if (strcmp(cmd, "get") == 0)
+		return cmd_get(argc - 1, argv + 1);
+	if (strcmp(cmd, "ls") == 0 || strcmp(cmd, "list-store") == 0)
+		return cmd_ls(argc - 1, argv + 1);
+	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+		printf("smc %s\n", SMC_VERSION);
+		return 0;
+	}
+	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0)
+		return usage(stdout);
+	cli_error("unknown command \"%s\"", cmd);
+	return usage(stderr);
+}
