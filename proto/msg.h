@@ -199,4 +199,19 @@ int msg_recv(int sock, size_t cap, struct msg *out, struct err_ctx *err);
 #define MSG_CAP_CONTROL ((size_t)64 << 10)  /* frames on control edges */
 #define MSG_CAP_PIPELINE ((size_t)64 << 20) /* frames on pipeline edges */
 
+/* Field limits the codec enforces on both encode and decode (bytes of one string, elements
+ * of one array). Optional strings may be NULL (absent on the wire); required ones are
+ * HELLO.role, LOG.line, TAP.edge/direction/json, RUN.config_path, job.config.ns/name,
+ * job.source.kind, job.provider.kind, kv.key, kv.value, item.name and file.path. */
+#define MSG_MAX_NAME 253                      /* Kubernetes names, roles, stages, metric names */
+#define MSG_MAX_SHORT 512                     /* uids, revisions, digests, provider fields */
+#define MSG_MAX_TEXT 4096                     /* paths, keys, origins, reasons */
+#define MSG_MAX_URL 8192                      /* source URLs */
+#define MSG_MAX_LOG_LINE 16384                /* one LOG line */
+#define MSG_MAX_VALUE ((size_t)4 << 20)       /* one secret or config value */
+#define MSG_MAX_ITEMS (2 * KVLIST_MAX_ITEMS)  /* RESULT items */
+#define MSG_MAX_FILES 20000                   /* file reports (= TREE_MAX_FILES) */
+#define MSG_MAX_METRICS 1024                  /* counters in one METRICS */
+#define MSG_MAX_TAP_JSON (MSG_CAP_CONTROL - 1024) /* one TAP line */
+
 #endif

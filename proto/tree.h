@@ -32,12 +32,14 @@ struct tree {
 	size_t n;
 	size_t cap;
 	size_t total; /* sum of sizes */
+	size_t *slots;  /* path hash index (file index + 1, 0 = empty); internal to tree.c */
+	size_t nslots;
 };
 
 void tree_init(struct tree *t);
 /* Frees all files; NULL is a no-op. */
 void tree_free(struct tree *t);
-/* Validates path (rules above) and appends a copy of data. ERR_INVAL names nothing; the
+/* Validates path (rules above) and appends a copy of data; mode is masked to 0777. ERR_INVAL names nothing; the
  * caller knows the path. ERR_TOOBIG when a TREE_MAX_* limit would be passed;
  * ERR_CONFLICT when the path is already present. */
 int tree_add(struct tree *t, const char *path, const void *data, size_t size, uint32_t mode);
