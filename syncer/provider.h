@@ -42,11 +42,18 @@ struct report {
 	size_t n, cap;
 };
 
+#define REPORT_MAX_ITEMS (2 * (size_t)KVLIST_MAX_ITEMS) /* items plus pruned ones (= MSG_MAX_ITEMS) */
+
 void report_init(struct report *r);
 void report_free(struct report *r);
 /* Appends one item (copies the strings; key and reason may be NULL). */
 int report_add(struct report *r, const char *name, const char *key, enum item_kind kind,
 	       enum item_outcome outcome, const char *reason);
+/* How many items of kind have outcome. */
+size_t report_count(const struct report *r, enum item_kind kind, enum item_outcome outcome);
+/* The first item of kind named name, or NULL. Borrowed, valid until the report changes. */
+const struct result_item *report_find(const struct report *r, enum item_kind kind,
+				      const char *name);
 
 struct provider_ops {
 	const char *kind; /* the value of job.provider.kind it serves */
