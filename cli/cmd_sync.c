@@ -173,8 +173,9 @@ int cmd_sync(int argc, char **argv, int dry_run)
 		return 1;
 	}
 	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, pipefd[1], 3);
+	/* close the read end first: it may itself be descriptor 3 */
 	posix_spawn_file_actions_addclose(&fa, pipefd[0]);
+	posix_spawn_file_actions_adddup2(&fa, pipefd[1], 3);
 	if (posix_spawn(&pid, smcd, &fa, NULL, (char *const *)args, environ) != 0) {
 		cli_error("cannot start %s: %s", smcd, strerror(errno));
 		posix_spawn_file_actions_destroy(&fa);

@@ -452,7 +452,9 @@ int smconfig_load_file(const char *path, struct smconfig *out, struct err_ctx *e
 	data[len] = '\0';
 	if ((rc = yaml_json_load(path, data, len, &doc, err)) != 0)
 		goto out;
-	if (realpath(path, buf) == NULL) {
+	/* an absolute path is used as given (no realpath: the sandboxed watcher may not
+	 * readlink its way through the parents) */
+	if (path[0] == '/' ? str_copy(buf, sizeof(buf), path) != 0 : realpath(path, buf) == NULL) {
 		rc = err_set(err, ERR_IO, "%s: %s", path, strerror(errno));
 		goto out;
 	}

@@ -17,11 +17,11 @@ static json_t *scalar_to_json(const yaml_node_t *node)
 {
 	const char *s = (const char *)node->data.scalar.value;
 	size_t n = node->data.scalar.length;
-	const char *tag = (const char *)node->tag;
 	char *end;
 
-	if (node->data.scalar.style != YAML_PLAIN_SCALAR_STYLE ||
-	    (tag != NULL && strcmp(tag, YAML_STR_TAG) == 0))
+	/* libyaml gives every untagged scalar the str tag, so only the style tells a quoted
+	 * string from a plain scalar to be typed. */
+	if (node->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
 		return json_stringn(s, n);
 	if (n == 0 || strcmp(s, "~") == 0 || strcmp(s, "null") == 0 || strcmp(s, "Null") == 0 ||
 	    strcmp(s, "NULL") == 0)

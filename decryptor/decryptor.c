@@ -1,5 +1,7 @@
 /* decryptor.c — smc-decryptor: the only process that holds SOPS keys and sees plaintext
  * before the syncer; it has no network at all. */
+#include <jansson.h>
+
 #include "common/log.h"
 #include "common/procargs.h"
 #include "decryptor/decryptor_dispatch.h"
@@ -20,12 +22,12 @@ int main(int argc, char **argv)
 	struct err_ctx err = {{0}};
 
 	log_init("decryptor", 1, LOG_INFO);
-	peer_log_to(FD_SUPERVISOR);
 	if (procargs_parse(argc, argv, &args, &err) != 0) {
 		log_error("start", "%s", err.msg);
 		return 2;
 	}
 	log_set_level(args.level);
+	json_object_seed(0); /* seeds jansson's hash from /dev/urandom before the sandbox */
 	d.keys_dir = args.keys;
 	args.paths.no_tcp = 1;
 	for (size_t i = 0; i < sizeof(peers) / sizeof(peers[0]); i++)
@@ -40,6 +42,7 @@ int main(int argc, char **argv)
 			return 4;
 		}
 	}
+	peer_log_to(FD_SUPERVISOR); /* until now lines went to the inherited stderr */
 	if (peer_serve(peers, sizeof(peers) / sizeof(peers[0]), ROLE_DECRYPTOR,
 		       decryptor_dispatch, &d, &err) != 0) {
 		log_error("exit", "%s", err.msg);

@@ -1,5 +1,7 @@
 /* fetcher.c — smc-fetcher: reads sources (directories, Git, Flux artifacts) into a file
  * tree and hands it to the decryptor as a sealed memfd. */
+#include <jansson.h>
+
 #include "common/log.h"
 #include "common/procargs.h"
 #include "fetcher/fetcher_dispatch.h"
@@ -20,12 +22,12 @@ int main(int argc, char **argv)
 	struct err_ctx err = {{0}};
 
 	log_init("fetcher", 1, LOG_INFO);
-	peer_log_to(FD_SUPERVISOR);
 	if (procargs_parse(argc, argv, &args, &err) != 0) {
 		log_error("start", "%s", err.msg);
 		return 2;
 	}
 	log_set_level(args.level);
+	json_object_seed(0); /* seeds jansson's hash from /dev/urandom before the sandbox */
 	f.scratch = args.scratch ? args.scratch : "/tmp";
 	if (source_git_init() != 0) {
 		log_error("start", "libgit2 initialisation failed");
@@ -44,6 +46,7 @@ int main(int argc, char **argv)
 			return 4;
 		}
 	}
+	peer_log_to(FD_SUPERVISOR); /* until now lines went to the inherited stderr */
 	if (peer_serve(peers, sizeof(peers) / sizeof(peers[0]), ROLE_FETCHER, fetcher_dispatch, &f,
 		       &err) != 0) {
 		log_error("exit", "%s", err.msg);

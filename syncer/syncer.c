@@ -2,6 +2,8 @@
  * state into the provider (embedded store or a cloud). */
 #include <curl/curl.h>
 
+#include <jansson.h>
+
 #include "common/log.h"
 #include "common/procargs.h"
 #include "proto/fds.h"
@@ -21,12 +23,12 @@ int main(int argc, char **argv)
 	struct err_ctx err = {{0}};
 
 	log_init("syncer", 1, LOG_INFO);
-	peer_log_to(FD_SUPERVISOR);
 	if (procargs_parse(argc, argv, &args, &err) != 0) {
 		log_error("start", "%s", err.msg);
 		return 2;
 	}
 	log_set_level(args.level);
+	json_object_seed(0); /* seeds jansson's hash from /dev/urandom before the sandbox */
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
 		log_error("start", "libcurl initialisation failed");
 		return 2;
@@ -45,6 +47,7 @@ int main(int argc, char **argv)
 			return 4;
 		}
 	}
+	peer_log_to(FD_SUPERVISOR); /* until now lines went to the inherited stderr */
 	if (peer_serve(peers, sizeof(peers) / sizeof(peers[0]), ROLE_SYNCER, syncer_dispatch, NULL,
 		       &err) != 0) {
 		log_error("exit", "%s", err.msg);

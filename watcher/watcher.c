@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "common/log.h"
 #include "common/procargs.h"
 #include "proto/fds.h"
@@ -24,12 +26,12 @@ int main(int argc, char **argv)
 	int rc;
 
 	log_init("watcher", 1, LOG_INFO);
-	peer_log_to(FD_SUPERVISOR);
 	if (procargs_parse(argc, argv, &args, &err) != 0) {
 		log_error("start", "%s", err.msg);
 		return 2;
 	}
 	log_set_level(args.level);
+	json_object_seed(0); /* seeds jansson's hash from /dev/urandom before the sandbox */
 	w.store = args.store;
 	args.paths.any_tcp = 1; /* the Kubernetes API server */
 	for (size_t i = 0; i < sizeof(peers) / sizeof(peers[0]); i++)
@@ -44,6 +46,7 @@ int main(int argc, char **argv)
 			return 4;
 		}
 	}
+	peer_log_to(FD_SUPERVISOR); /* until now lines went to the inherited stderr */
 	rc = peer_serve(peers, sizeof(peers) / sizeof(peers[0]), ROLE_WATCHER, watcher_dispatch,
 			&w, &err);
 	if (rc != 0) {
