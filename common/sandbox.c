@@ -28,7 +28,7 @@ static const struct {
 	const char *role;
 	unsigned offset;
 } sandbox_roles[] = {
-	{ "supervisor", 0 }, { "watcher", 1 }, { "fetcher", 2 }, { "decryptor", 3 }, { "syncer", 4 },
+    {"supervisor", 0}, {"watcher", 1}, {"fetcher", 2}, {"decryptor", 3}, {"syncer", 4},
 };
 
 int sandbox_paths_add_ro(struct sandbox_paths *p, const char *path)
@@ -73,11 +73,14 @@ int sandbox_paths_keep_fd(struct sandbox_paths *p, int fd)
 
 /* What libcurl + OpenSSL + the glibc resolver open at run time. */
 static const char *const sandbox_netconf_paths[] = {
-	"/etc/ssl",                  /* CA bundle (certs/ca-certificates.crt), openssl.cnf */
-	"/usr/share/ca-certificates", /* targets of the /etc/ssl/certs symlinks */
-	"/usr/lib/ssl",              /* OpenSSL's OPENSSLDIR (openssl.cnf, certs link) */
-	"/etc/hosts", "/etc/resolv.conf", "/etc/nsswitch.conf", "/etc/host.conf",
-	"/etc/gai.conf",
+    "/etc/ssl",			  /* CA bundle (certs/ca-certificates.crt), openssl.cnf */
+    "/usr/share/ca-certificates", /* targets of the /etc/ssl/certs symlinks */
+    "/usr/lib/ssl",		  /* OpenSSL's OPENSSLDIR (openssl.cnf, certs link) */
+    "/etc/hosts",
+    "/etc/resolv.conf",
+    "/etc/nsswitch.conf",
+    "/etc/host.conf",
+    "/etc/gai.conf",
 };
 
 int sandbox_paths_add_netconf(struct sandbox_paths *p)
@@ -117,8 +120,8 @@ int sandbox_role_ids(const char *role, unsigned *uid, unsigned *gid)
 	n = snprintf(name, sizeof(name), "smc-%s", role);
 	if (n < 0 || (size_t)n >= sizeof(name))
 		return ERR_TOOBIG;
-	if (getpwnam_r(name, &pw, buf, sizeof(buf), &res) == 0 && res != NULL &&
-	    res->pw_uid != 0 && res->pw_gid != 0) {
+	if (getpwnam_r(name, &pw, buf, sizeof(buf), &res) == 0 && res != NULL && res->pw_uid != 0 &&
+	    res->pw_gid != 0) {
 		*uid = (unsigned)res->pw_uid;
 		*gid = (unsigned)res->pw_gid;
 		return 0;
@@ -187,7 +190,8 @@ static int sandbox_close_fds(const struct sandbox_paths *paths, struct err_ctx *
 				goto fallback;
 			return 0;
 		}
-		if ((unsigned)next > lo && syscall(SYS_close_range, lo, (unsigned)next - 1, 0u) != 0)
+		if ((unsigned)next > lo &&
+		    syscall(SYS_close_range, lo, (unsigned)next - 1, 0u) != 0)
 			goto fallback;
 		lo = (unsigned)next + 1;
 	}

@@ -28,7 +28,7 @@
 struct ll_ruleset_attr {
 	uint64_t handled_access_fs;
 	uint64_t handled_access_net; /* ABI 4 */
-	uint64_t scoped;             /* ABI 6 */
+	uint64_t scoped;	     /* ABI 6 */
 };
 #define LL_ATTR_SIZE_V1 sizeof(uint64_t)
 #define LL_ATTR_SIZE_V4 (2 * sizeof(uint64_t))
@@ -39,30 +39,29 @@ struct ll_net_port_attr {
 	uint64_t port;
 };
 
-#define LL_FS_ABI1                                                                       \
-	(LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_WRITE_FILE |                    \
-	 LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR |                    \
-	 LANDLOCK_ACCESS_FS_REMOVE_DIR | LANDLOCK_ACCESS_FS_REMOVE_FILE |                \
-	 LANDLOCK_ACCESS_FS_MAKE_CHAR | LANDLOCK_ACCESS_FS_MAKE_DIR |                    \
-	 LANDLOCK_ACCESS_FS_MAKE_REG | LANDLOCK_ACCESS_FS_MAKE_SOCK |                    \
-	 LANDLOCK_ACCESS_FS_MAKE_FIFO | LANDLOCK_ACCESS_FS_MAKE_BLOCK |                  \
+#define LL_FS_ABI1                                                                                 \
+	(LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_WRITE_FILE |                              \
+	 LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR |                              \
+	 LANDLOCK_ACCESS_FS_REMOVE_DIR | LANDLOCK_ACCESS_FS_REMOVE_FILE |                          \
+	 LANDLOCK_ACCESS_FS_MAKE_CHAR | LANDLOCK_ACCESS_FS_MAKE_DIR |                              \
+	 LANDLOCK_ACCESS_FS_MAKE_REG | LANDLOCK_ACCESS_FS_MAKE_SOCK |                              \
+	 LANDLOCK_ACCESS_FS_MAKE_FIFO | LANDLOCK_ACCESS_FS_MAKE_BLOCK |                            \
 	 LANDLOCK_ACCESS_FS_MAKE_SYM)
 
 /* What a read-only path grants. */
-#define LL_RO_RIGHTS                                                                     \
-	(LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_READ_FILE |                     \
-	 LANDLOCK_ACCESS_FS_READ_DIR)
+#define LL_RO_RIGHTS                                                                               \
+	(LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR)
 /* What a read-write path grants: no execute, no device nodes. */
-#define LL_RW_RIGHTS                                                                     \
-	(LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR |                    \
-	 LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_REMOVE_DIR |                 \
-	 LANDLOCK_ACCESS_FS_REMOVE_FILE | LANDLOCK_ACCESS_FS_MAKE_DIR |                  \
-	 LANDLOCK_ACCESS_FS_MAKE_REG | LANDLOCK_ACCESS_FS_MAKE_SYM |                     \
-	 LANDLOCK_ACCESS_FS_MAKE_SOCK | LANDLOCK_ACCESS_FS_MAKE_FIFO |                   \
-	 LANDLOCK_ACCESS_FS_REFER | LL_FS_TRUNCATE)
+#define LL_RW_RIGHTS                                                                               \
+	(LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR |                              \
+	 LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_REMOVE_DIR |                           \
+	 LANDLOCK_ACCESS_FS_REMOVE_FILE | LANDLOCK_ACCESS_FS_MAKE_DIR |                            \
+	 LANDLOCK_ACCESS_FS_MAKE_REG | LANDLOCK_ACCESS_FS_MAKE_SYM |                               \
+	 LANDLOCK_ACCESS_FS_MAKE_SOCK | LANDLOCK_ACCESS_FS_MAKE_FIFO | LANDLOCK_ACCESS_FS_REFER |  \
+	 LL_FS_TRUNCATE)
 /* The rights that may be attached to a non-directory. */
-#define LL_FILE_RIGHTS                                                                   \
-	(LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_WRITE_FILE |                    \
+#define LL_FILE_RIGHTS                                                                             \
+	(LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_WRITE_FILE |                              \
 	 LANDLOCK_ACCESS_FS_READ_FILE | LL_FS_TRUNCATE | LL_FS_IOCTL_DEV)
 
 int sandbox_landlock_abi(void)
@@ -118,7 +117,7 @@ out:
 
 static int ll_add_port(int ruleset, uint16_t port, struct err_ctx *err)
 {
-	struct ll_net_port_attr np = { .allowed_access = LL_NET_CONNECT_TCP, .port = port };
+	struct ll_net_port_attr np = {.allowed_access = LL_NET_CONNECT_TCP, .port = port};
 
 	if (syscall(SYS_landlock_add_rule, ruleset, LL_RULE_NET_PORT, &np, (uint32_t)0) != 0)
 		return err_set(err, ERR_IO, "landlock: add port %u: %s", (unsigned)port,
@@ -126,8 +125,7 @@ static int ll_add_port(int ruleset, uint16_t port, struct err_ctx *err)
 	return 0;
 }
 
-int sandbox_landlock_apply(const struct sandbox_paths *paths, int *applied_abi,
-			   struct err_ctx *err)
+int sandbox_landlock_apply(const struct sandbox_paths *paths, int *applied_abi, struct err_ctx *err)
 {
 	struct ll_ruleset_attr attr;
 	size_t attr_size = LL_ATTR_SIZE_V1;

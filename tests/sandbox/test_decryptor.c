@@ -88,16 +88,16 @@ static void enter_default(void)
 	enter(&p);
 }
 
-#define KILLED(name, call)                                                               \
-	Test(decryptor_kill, name, .signal = SIGSYS)                                      \
-	{                                                                                  \
-		enter_default();                                                           \
-		(void)(call);                                                              \
-		_exit(EXIT_SURVIVED);                                                      \
+#define KILLED(name, call)                                                                         \
+	Test(decryptor_kill, name, .signal = SIGSYS)                                               \
+	{                                                                                          \
+		enter_default();                                                                   \
+		(void)(call);                                                                      \
+		_exit(EXIT_SURVIVED);                                                              \
 	}
 
-static char *const probe_argv[] = { "/bin/true", NULL };
-static char *const probe_envp[] = { NULL };
+static char *const probe_argv[] = {"/bin/true", NULL};
+static char *const probe_envp[] = {NULL};
 static char probe_buf[16];
 
 KILLED(execve, syscall(SYS_execve, "/bin/true", probe_argv, probe_envp))

@@ -101,16 +101,16 @@ static void enter_default(void)
 	enter_with(&p);
 }
 
-#define KILLED(name, call)                                                               \
-	Test(fetcher_kill, name, .signal = SIGSYS)                                        \
-	{                                                                                  \
-		enter_default();                                                           \
-		(void)(call);                                                              \
-		_exit(EXIT_SURVIVED);                                                      \
+#define KILLED(name, call)                                                                         \
+	Test(fetcher_kill, name, .signal = SIGSYS)                                                 \
+	{                                                                                          \
+		enter_default();                                                                   \
+		(void)(call);                                                                      \
+		_exit(EXIT_SURVIVED);                                                              \
 	}
 
-static char *const probe_argv[] = { "/usr/bin/git", "--version", NULL };
-static char *const probe_envp[] = { NULL };
+static char *const probe_argv[] = {"/usr/bin/git", "--version", NULL};
+static char *const probe_envp[] = {NULL};
 
 /* libgit2 never runs git or ssh: no exec of any kind */
 KILLED(execve_git, syscall(SYS_execve, "/usr/bin/git", probe_argv, probe_envp))
@@ -261,7 +261,7 @@ Test(fetcher_workload, source_dir_to_sealed_memfd)
 		_exit(3);
 	seals = fcntl(fd, F_GET_SEALS);
 	if (seals < 0 || (seals & (F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL)) !=
-				 (F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL))
+			     (F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL))
 		_exit(4);
 	if (tree_from_memfd(fd, &back) != 0)
 		_exit(5);
@@ -291,20 +291,22 @@ static void make_repo(void)
 	cr_assert_eq(git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, GIT_CONFIG_LEVEL_GLOBAL, ""), 0);
 	cr_assert_eq(git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, GIT_CONFIG_LEVEL_XDG, ""), 0);
 	cr_assert_eq(git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, GIT_CONFIG_LEVEL_SYSTEM, ""), 0);
-	cr_assert_eq(git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, GIT_CONFIG_LEVEL_PROGRAMDATA, ""), 0);
+	cr_assert_eq(git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, GIT_CONFIG_LEVEL_PROGRAMDATA, ""),
+		     0);
 	/* The repository belongs to root and is read by the fetcher's uid: a local source
 	 * owned by someone else, which libgit2's safe.directory check would refuse. */
 	cr_assert_eq(git_libgit2_opts(GIT_OPT_SET_OWNER_VALIDATION, 0), 0);
 	cr_assert_eq(git_repository_init(&repo, g_repo, 1), 0);
 	cr_assert_eq(git_blob_create_from_buffer(&blob, repo, PROPS_TEXT, strlen(PROPS_TEXT)), 0);
 	cr_assert_eq(git_treebuilder_new(&tb, repo, NULL), 0);
-	cr_assert_eq(git_treebuilder_insert(NULL, tb, "application.properties", &blob,
-					    GIT_FILEMODE_BLOB),
-		     0);
+	cr_assert_eq(
+	    git_treebuilder_insert(NULL, tb, "application.properties", &blob, GIT_FILEMODE_BLOB),
+	    0);
 	cr_assert_eq(git_treebuilder_write(&tid, tb), 0);
 	cr_assert_eq(git_tree_lookup(&tree, repo, &tid), 0);
 	cr_assert_eq(git_signature_new(&sig, "smc", "smc@example.invalid", 1700000000, 0), 0);
-	cr_assert_eq(git_commit_create(&cid, repo, "HEAD", sig, sig, NULL, "init", tree, 0, NULL), 0);
+	cr_assert_eq(git_commit_create(&cid, repo, "HEAD", sig, sig, NULL, "init", tree, 0, NULL),
+		     0);
 	git_signature_free(sig);
 	git_tree_free(tree);
 	git_treebuilder_free(tb);

@@ -76,16 +76,16 @@ static void enter_default(void)
 	enter_with(&p);
 }
 
-#define KILLED(name, call)                                                               \
-	Test(syncer_kill, name, .signal = SIGSYS)                                         \
-	{                                                                                  \
-		enter_default();                                                           \
-		(void)(call);                                                              \
-		_exit(EXIT_SURVIVED);                                                      \
+#define KILLED(name, call)                                                                         \
+	Test(syncer_kill, name, .signal = SIGSYS)                                                  \
+	{                                                                                          \
+		enter_default();                                                                   \
+		(void)(call);                                                                      \
+		_exit(EXIT_SURVIVED);                                                              \
 	}
 
-static char *const probe_argv[] = { "/bin/true", NULL };
-static char *const probe_envp[] = { NULL };
+static char *const probe_argv[] = {"/bin/true", NULL};
+static char *const probe_envp[] = {NULL};
 
 KILLED(execve, syscall(SYS_execve, "/bin/true", probe_argv, probe_envp))
 KILLED(execveat, syscall(SYS_execveat, AT_FDCWD, "/bin/true", probe_argv, probe_envp, 0))
@@ -108,7 +108,8 @@ KILLED(personality, syscall(SYS_personality, 0xffffffffUL))
 KILLED(userfaultfd, syscall(SYS_userfaultfd, 0))
 /* fork is a clone without CLONE_THREAD; a thread in a new namespace is refused too */
 KILLED(fork, syscall(SYS_clone, (unsigned long)SIGCHLD, 0, 0, 0, 0))
-KILLED(clone_thread_newns, syscall(SYS_clone, (unsigned long)(CLONE_THREAD | CLONE_NEWNET), 0, 0, 0, 0))
+KILLED(clone_thread_newns,
+       syscall(SYS_clone, (unsigned long)(CLONE_THREAD | CLONE_NEWNET), 0, 0, 0, 0))
 /* client sockets only: no server, no raw/netlink/packet sockets */
 KILLED(socket_netlink, syscall(SYS_socket, AF_NETLINK, SOCK_RAW, 0))
 KILLED(socket_packet, syscall(SYS_socket, AF_PACKET, SOCK_RAW, 0))
@@ -159,16 +160,17 @@ Test(syncer_landlock, create_elsewhere_is_eacces)
 
 	enter_default();
 	snprintf(path, sizeof(path), "%s/new", g_other);
-	_exit(errno_of(open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) == EACCES ? 0 : 1);
+	_exit(errno_of(open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) == EACCES ? 0
+											    : 1);
 }
 
 Test(syncer_landlock, tmp_is_eacces)
 {
 	enter_default();
 	_exit(errno_of(open("/tmp/smc-sbx-syncer-escape", O_WRONLY | O_CREAT | O_CLOEXEC, 0600)) ==
-			      EACCES
-		      ? 0
-		      : 1);
+		      EACCES
+		  ? 0
+		  : 1);
 }
 
 Test(syncer_landlock, ca_bundle_readable)
@@ -204,13 +206,15 @@ static int sqlite_workload(const char *journal_mode)
 	sqlite3_stmt *st = NULL;
 	int count = -1;
 
-	if (sqlite3_open_v2(g_db, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK)
+	if (sqlite3_open_v2(g_db, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+	    SQLITE_OK)
 		return 10;
-	snprintf(sql, sizeof(sql),
-		 "PRAGMA journal_mode=%s; CREATE TABLE kv(k TEXT PRIMARY KEY, v BLOB, ver INT);"
-		 "BEGIN; INSERT INTO kv VALUES('a', x'01', 1); INSERT INTO kv VALUES('b', x'02', 1);"
-		 "COMMIT;",
-		 journal_mode);
+	snprintf(
+	    sql, sizeof(sql),
+	    "PRAGMA journal_mode=%s; CREATE TABLE kv(k TEXT PRIMARY KEY, v BLOB, ver INT);"
+	    "BEGIN; INSERT INTO kv VALUES('a', x'01', 1); INSERT INTO kv VALUES('b', x'02', 1);"
+	    "COMMIT;",
+	    journal_mode);
 	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
 		return 11;
 	if (sqlite3_close(db) != SQLITE_OK)

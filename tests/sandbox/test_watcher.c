@@ -81,16 +81,16 @@ static void enter_default(void)
 	enter_with(&p);
 }
 
-#define KILLED(name, call)                                                               \
-	Test(watcher_kill, name, .signal = SIGSYS)                                        \
-	{                                                                                  \
-		enter_default();                                                           \
-		(void)(call);                                                              \
-		_exit(EXIT_SURVIVED);                                                      \
+#define KILLED(name, call)                                                                         \
+	Test(watcher_kill, name, .signal = SIGSYS)                                                 \
+	{                                                                                          \
+		enter_default();                                                                   \
+		(void)(call);                                                                      \
+		_exit(EXIT_SURVIVED);                                                              \
 	}
 
-static char *const probe_argv[] = { "/bin/true", NULL };
-static char *const probe_envp[] = { NULL };
+static char *const probe_argv[] = {"/bin/true", NULL};
+static char *const probe_envp[] = {NULL};
 
 KILLED(execve, syscall(SYS_execve, "/bin/true", probe_argv, probe_envp))
 KILLED(execveat, syscall(SYS_execveat, AT_FDCWD, "/bin/true", probe_argv, probe_envp, 0))
@@ -154,7 +154,8 @@ Test(watcher_landlock, config_readable)
 	if (fd < 0)
 		_exit(1);
 	n = read(fd, buf, sizeof(buf));
-	_exit(n == (ssize_t)strlen(CONFIG_TEXT) && memcmp(buf, CONFIG_TEXT, (size_t)n) == 0 ? 0 : 2);
+	_exit(n == (ssize_t)strlen(CONFIG_TEXT) && memcmp(buf, CONFIG_TEXT, (size_t)n) == 0 ? 0
+											    : 2);
 }
 
 Test(watcher_landlock, other_file_is_eacces)
@@ -288,20 +289,24 @@ Test(watcher_workload, resolver_thread)
 /* ---- the engine's sequence, under a small test-only table that lets us look ---- */
 
 static const struct sandbox_syscall engine_syscalls[] = {
-	SANDBOX_ALLOW("getresuid"), SANDBOX_ALLOW("getresgid"), SANDBOX_ALLOW("getgroups"),
-	SANDBOX_ALLOW_ARG("prlimit64", 2, 0), /* getrlimit only (new limit NULL) */
-	SANDBOX_ALLOW("prctl"),               SANDBOX_ALLOW("setuid"),
-	SANDBOX_ALLOW("setresuid"),           SANDBOX_ALLOW("exit_group"),
-	SANDBOX_ALLOW("write"),
+    SANDBOX_ALLOW("getresuid"),
+    SANDBOX_ALLOW("getresgid"),
+    SANDBOX_ALLOW("getgroups"),
+    SANDBOX_ALLOW_ARG("prlimit64", 2, 0), /* getrlimit only (new limit NULL) */
+    SANDBOX_ALLOW("prctl"),
+    SANDBOX_ALLOW("setuid"),
+    SANDBOX_ALLOW("setresuid"),
+    SANDBOX_ALLOW("exit_group"),
+    SANDBOX_ALLOW("write"),
 };
 
 static const struct sandbox_policy engine_policy = {
-	.role = "watcher",
-	.syscalls = engine_syscalls,
-	.nsyscalls = sizeof(engine_syscalls) / sizeof(engine_syscalls[0]),
-	.rlimit_nofile = 77,
-	.rlimit_as = (uint64_t)3 << 30,
-	.rlimit_nproc = 9,
+    .role = "watcher",
+    .syscalls = engine_syscalls,
+    .nsyscalls = sizeof(engine_syscalls) / sizeof(engine_syscalls[0]),
+    .rlimit_nofile = 77,
+    .rlimit_as = (uint64_t)3 << 30,
+    .rlimit_nproc = 9,
 };
 
 static void engine_enter(void)
@@ -378,7 +383,7 @@ Test(watcher_engine, not_dumpable_no_new_privs)
 /* getrlimit is allowed by the table, setrlimit (prlimit64 with a new limit) is not. */
 Test(watcher_engine, arg_filter_kills_other_values, .signal = SIGSYS)
 {
-	struct rlimit rl = { 1, 1 };
+	struct rlimit rl = {1, 1};
 
 	engine_enter();
 	(void)setrlimit(RLIMIT_CORE, &rl);
@@ -414,6 +419,6 @@ Test(watcher_engine, missing_path_fails)
 	memset(&e, 0, sizeof(e));
 	cr_assert_eq(sandbox_paths_add_ro(&p, "/nonexistent/smc-sbx"), 0);
 	_exit(watcher_sandbox_enter(&p, &e) == ERR_NOTFOUND && strstr(e.msg, "/nonexistent/smc-sbx")
-		      ? 0
-		      : 1);
+		  ? 0
+		  : 1);
 }
