@@ -29,13 +29,14 @@ static void rm_tmp(void)
 {
 	char p[160];
 
+	(void)snprintf(p, sizeof(p), "%s/db", tmpdir);
+	(void)chmod(p, 0700);
 	(void)snprintf(p, sizeof(p), "%s/db/store.db-journal", tmpdir);
 	(void)unlink(p);
 	(void)unlink(store);
 	(void)snprintf(p, sizeof(p), "%s/link.db", tmpdir);
 	(void)unlink(p);
 	(void)snprintf(p, sizeof(p), "%s/db", tmpdir);
-	(void)chmod(p, 0700);
 	(void)rmdir(p);
 	(void)rmdir(tmpdir);
 }
