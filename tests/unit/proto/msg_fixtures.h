@@ -133,8 +133,8 @@ static inline void fx_msg(struct msg *m, uint32_t type)
 		kvlist_init(&m->u.values.configs);
 		fx_kv(&m->u.values.secrets, "checkout", "DATABASE_PASSWORD", FX_CANARY,
 		      strlen(FX_CANARY), "profiles/prod/application.secrets.env:3");
-		fx_kv(&m->u.values.secrets, "checkout", "stripe.api.key", "sk_live_51Habc",
-		      14, "profiles/prod/application.secrets.yaml:7");
+		fx_kv(&m->u.values.secrets, "checkout", "stripe.api.key", "fake-stripe-51H",
+		      15, "profiles/prod/application.secrets.yaml:7");
 		fx_kv(&m->u.values.secrets, NULL, "TLS_KEY", binval, sizeof(binval), NULL);
 		fx_kv(&m->u.values.secrets, "checkout", "EMPTY", "", 0,
 		      "profiles/prod/application.secrets.env:9");

@@ -134,7 +134,7 @@ Test(msg, redacted_encoding_hides_values)
 {
 	struct msg m;
 	struct secbuf *plain, *red;
-	const char *tls = "sk_live_51Habc";
+	const char *tls = "fake-stripe-51H";
 
 	fx_msg(&m, MSG_VALUES);
 	plain = encode(&m, 0);
@@ -161,7 +161,7 @@ Test(msg, tap_json_has_lengths_not_values)
 	fx_msg(&m, MSG_VALUES);
 	cr_assert_eq(msg_to_tap_json(&m, &js), 0);
 	cr_assert_null(strstr(js, FX_CANARY));
-	cr_assert_null(strstr(js, "sk_live"));
+	cr_assert_null(strstr(js, "fake-stripe"));
 	cr_assert_null(strchr(js, '\n'));
 	root = json_loads(js, 0, &jerr);
 	cr_assert_not_null(root, "%s", jerr.text);
