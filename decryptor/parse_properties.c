@@ -148,8 +148,10 @@ static size_t utf8_encode(uint32_t cp, uint8_t out[4])
 enum { CONV_MALFORMED = 1, CONV_SURROGATE = 2 };
 
 /* Java's loadConvert of p[0..n) appended to the secbuf sb. Returns 0, CONV_* for an escape
- * error, or a negative ERR_*. */
-static int convert(const uint8_t *p, size_t n, struct secbuf *sb)
+ * error, or a negative ERR_*. An unpaired surrogate is CONV_SURROGATE unless lone_ok: then
+ * it is written as its 3-byte (WTF-8) form, which is not valid UTF-8, so that a value can
+ * carry it until a later definition of the same key replaces it, as in Java. */
+static int convert(const uint8_t *p, size_t n, struct secbuf *sb, bool lone_ok)
 {
 	const uint8_t *end = p + n;
 	uint8_t u[4];
@@ -177,19 +179,20 @@ static int convert(const uint8_t *p, size_t n, struct secbuf *sb)
 				return CONV_MALFORMED;
 			p += 4;
 			cp = (uint32_t)v;
-			if (v >= 0xDC00 && v <= 0xDFFF)
-				return CONV_SURROGATE;
-			if (v >= 0xD800 && v <= 0xDBFF) {
-				/* Java keeps UTF-16 units: only an escaped low half can pair */
-				if (end - p < 2 || p[0] != '\\' || p[1] != 'u')
-					return CONV_SURROGATE;
+			/* Java keeps UTF-16 units: only an escaped low half can pair with an
+			 * escaped high half (literal text never holds a lone surrogate) */
+			if (v >= 0xD800 && v <= 0xDBFF && end - p >= 6 && p[0] == '\\' &&
+			    p[1] == 'u') {
 				if ((lo = hex4(p + 2, end)) < 0)
 					return CONV_MALFORMED;
-				if (lo < 0xDC00 || lo > 0xDFFF)
-					return CONV_SURROGATE;
-				p += 6;
-				cp = 0x10000 + (((uint32_t)v - 0xD800) << 10) + ((uint32_t)lo - 0xDC00);
+				if (lo >= 0xDC00 && lo <= 0xDFFF) {
+					p += 6;
+					cp = 0x10000 + (((uint32_t)v - 0xD800) << 10) +
+					     ((uint32_t)lo - 0xDC00);
+				}
 			}
+			if (cp >= 0xD800 && cp <= 0xDFFF && !lone_ok)
+				return CONV_SURROGATE;
 			rc = secbuf_put(sb, u, utf8_encode(cp, u));
 		} else {
 			if (c == 't')
@@ -311,13 +314,13 @@ int parse_properties(const char *file_name, const uint8_t *data, size_t n, struc
 			vstart++;
 		}
 		secbuf_clear(kb);
-		if ((rc = convert(s, klen, kb)) != 0) {
+		if ((rc = convert(s, klen, kb, false)) != 0) {
 			rc = conv_error(err, file_name, start, rc);
 			goto out;
 		}
 		if ((rc = secbuf_new(&val, PARSE_PROPERTIES_MAX_LINE)) != 0)
 			goto out;
-		if ((rc = convert(s + vstart, limit - vstart, val)) != 0) {
+		if ((rc = convert(s + vstart, limit - vstart, val, true)) != 0) {
 			rc = conv_error(err, file_name, start, rc);
 			goto out;
 		}
@@ -349,6 +352,16 @@ int parse_properties(const char *file_name, const uint8_t *data, size_t n, struc
 	if (rc != 0) {
 		rc = err_set(err, rc, "%s:%zu: %s", file_name, start, err_str(rc));
 		goto out;
+	}
+	/* a final value still holding an unpaired surrogate cannot be UTF-8 */
+	for (size_t i = 0; i < l.n; i++) {
+		if (utf8_bad_line(l.items[i].value->data, l.items[i].value->len) != 0) {
+			const char *c = strrchr(l.items[i].origin, ':');
+
+			rc = err_set(err, ERR_INVAL, "%s:%s: \\u escape gives an unpaired surrogate",
+				     file_name, c ? c + 1 : "?");
+			goto out;
+		}
 	}
 	*out = l;
 	kvlist_init(&l);

@@ -15,8 +15,9 @@
  *   - the last definition of a key wins (its origin line is the one reported);
  *   - a UTF-8 BOM is not special: like Java, it becomes part of the first key.
  * Deliberate differences, all refusals: invalid UTF-8 (Java's lenient decoders would
- * substitute U+FFFD), a \u escape producing an unpaired UTF-16 surrogate (not representable
- * in UTF-8), a key containing U+0000, a logical line longer than PARSE_PROPERTIES_MAX_LINE
+ * substitute U+FFFD), a key or final value holding an unpaired UTF-16 surrogate from a \u
+ * escape (not representable in UTF-8; an earlier value of a key that a later line replaces
+ * may hold one, as in Java), a key containing U+0000, a logical line longer than PARSE_PROPERTIES_MAX_LINE
  * bytes, more than PARSE_PROPERTIES_MAX_KEYS distinct keys. */
 #ifndef SMC_PARSE_PROPERTIES_H
 #define SMC_PARSE_PROPERTIES_H

@@ -48,6 +48,7 @@ static const struct ok_case ok_cases[] = {
 	{"utf8 text", "cl\xc3\xa9=\xe2\x82\xac 1\n", {{"cl\xc3\xa9", "\xe2\x82\xac 1", 1}}, 1},
 	{"origin of continued key", "x=1\na=b\\\n c\nd=2\n", {{"x", "1", 1}, {"a", "bc", 2}, {"d", "2", 4}}, 3},
 	{"continued empty line then # is a comment", "\\\n#x=1\ny=2\n", {{"y", "2", 3}}, 1},
+	{"replaced lone surrogate is fine", "a=\\uD83D\nb=1\na=ok\n", {{"a", "ok", 3}, {"b", "1", 2}}, 2},
 	{"empty", "", {{0}}, 0},
 	{"blank lines only", "\n\r\n  \t\n", {{0}}, 0},
 };
@@ -103,6 +104,8 @@ static const struct bad_case bad_cases[] = {
 	{"lone high surrogate", "a=" CANARY "\\uD83D\n", ERR_INVAL, "a.properties:1: \\u escape gives an unpaired surrogate"},
 	{"lone low surrogate", "a=" CANARY "\\uDE00\n", ERR_INVAL, "unpaired surrogate"},
 	{"high + non-low", "a=" CANARY "\\uD83D\\u0041\n", ERR_INVAL, "unpaired surrogate"},
+	{"lone surrogate in key", "k\\uD83D=" CANARY "\n", ERR_INVAL, "a.properties:1: \\u escape gives an unpaired"},
+	{"lone surrogate kept to the end", "a=" CANARY "\\uDE00\nb=1\n", ERR_INVAL, "a.properties:1: \\u escape gives"},
 	{"invalid utf8", "a=1\r\nb=2\rc=" CANARY "\xff\n", ERR_INVAL, "a.properties:3: invalid UTF-8"},
 	{"NUL key", "a\\u0000b=" CANARY "\n", ERR_INVAL, "a.properties:1: key contains U+0000"},
 };
