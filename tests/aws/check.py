@@ -1,0 +1,109 @@
+#!/usr/bin/env python3
+"""Independent checks of what moto holds, with boto3 (the official AWS SDK).
+
+Usage: check.py <moto-url> <credfile> <command> [args...]
+  setup                      IAM role smc-role (inline policy Allow *) and user "checker"
+                             with an access key written to <credfile> (needs 5 free calls)
+  describe NAME              JSON: exists, tags, versions (count), deleted, current stages
+  value-is NAME VALUE        exit 0 when the current SecretString equals VALUE, 1 otherwise
+  put NAME VALUE             PutSecretValue by hand (drift)
+  decoy NAME VALUE           CreateSecret without any tag
+  delete NAME                DeleteSecret (7-day window) by hand
+  ssm-describe NAME          JSON: exists, type, version, tags
+  ssm-value-is NAME VALUE    exit 0 when the parameter value equals VALUE
+  ssm-put NAME VALUE [TAGS]  PutParameter by hand (Overwrite; without tags)
+Values are never printed.
+"""
+import json
+import sys
+
+import boto3
+import botocore.exceptions
+
+REGION = "us-east-1"
+
+
+def client(url, credfile, svc):
+    with open(credfile) as f:
+        c = json.load(f)
+    return boto3.client(svc, region_name=REGION, endpoint_url=url,
+                        aws_access_key_id=c["AccessKeyId"],
+                        aws_secret_access_key=c["SecretAccessKey"])
+
+
+def setup(url, credfile):
+    kw = dict(region_name=REGION, endpoint_url=url, aws_access_key_id="AKIDSETUP",
+              aws_secret_access_key="setup")
+    iam = boto3.client("iam", **kw)
+    doc = json.dumps({"Version": "2012-10-17",
+                      "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Federated": "test"},
+         "Action": "sts:AssumeRoleWithWebIdentity"}]})
+    iam.create_role(RoleName="smc-role", AssumeRolePolicyDocument=trust)
+    iam.put_role_policy(RoleName="smc-role", PolicyName="all", PolicyDocument=doc)
+    iam.create_user(UserName="checker")
+    iam.put_user_policy(UserName="checker", PolicyName="all", PolicyDocument=doc)
+    k = iam.create_access_key(UserName="checker")["AccessKey"]
+    with open(credfile, "w") as f:
+        json.dump({"AccessKeyId": k["AccessKeyId"], "SecretAccessKey": k["SecretAccessKey"]}, f)
+
+
+def describe(sm, name):
+    try:
+        d = sm.describe_secret(SecretId=name)
+    except botocore.exceptions.ClientError as e:
+        if e.response["Error"]["Code"] == "ResourceNotFoundException":
+            return {"exists": False}
+        raise
+    ids = sm.list_secret_version_ids(SecretId=name, IncludeDeprecated=True)["Versions"]
+    return {"exists": True,
+            "tags": {t["Key"]: t["Value"] for t in d.get("Tags", [])},
+            "versions": len(ids),
+            "deleted": d.get("DeletedDate") is not None,
+            "deletion_days": ((d["DeletedDate"].timestamp() if d.get("DeletedDate") else 0)),
+            "stages": sorted(s for v in d.get("VersionIdsToStages", {}).values() for s in v)}
+
+
+def main():
+    url, credfile, cmd, args = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+    if cmd == "setup":
+        return setup(url, credfile)
+    if cmd.startswith("ssm-"):
+        ssm = client(url, credfile, "ssm")
+        if cmd == "ssm-describe":
+            try:
+                p = ssm.get_parameter(Name=args[0], WithDecryption=True)["Parameter"]
+            except botocore.exceptions.ClientError:
+                print(json.dumps({"exists": False}))
+                return 0
+            tags = ssm.list_tags_for_resource(ResourceType="Parameter", ResourceId=args[0])
+            print(json.dumps({"exists": True, "type": p["Type"], "version": p["Version"],
+                              "tags": {t["Key"]: t["Value"] for t in tags["TagList"]}}))
+            return 0
+        if cmd == "ssm-value-is":
+            p = ssm.get_parameter(Name=args[0], WithDecryption=True)["Parameter"]
+            return 0 if p["Value"] == args[1] else 1
+        if cmd == "ssm-put":
+            ssm.put_parameter(Name=args[0], Value=args[1], Type="String", Overwrite=True)
+            return 0
+    sm = client(url, credfile, "secretsmanager")
+    if cmd == "describe":
+        print(json.dumps(describe(sm, args[0]), sort_keys=True))
+    elif cmd == "value-is":
+        v = sm.get_secret_value(SecretId=args[0]).get("SecretString")
+        return 0 if v == args[1] else 1
+    elif cmd == "put":
+        sm.put_secret_value(SecretId=args[0], SecretString=args[1])
+    elif cmd == "decoy":
+        sm.create_secret(Name=args[0], SecretString=args[1])
+    elif cmd == "delete":
+        sm.delete_secret(SecretId=args[0], RecoveryWindowInDays=7)
+    else:
+        print("unknown command", cmd, file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main() or 0)
