@@ -111,8 +111,7 @@ static size_t components(const char *path)
 	return c;
 }
 
-static int check_path(const struct select_limits *l, const char *path, int dir,
-		      struct err_ctx *err)
+static int check_path(const struct select_limits *l, const char *path, int dir, struct err_ctx *err)
 {
 	size_t len = strlen(path), depth = components(path);
 
@@ -131,8 +130,8 @@ int select_check_dir(const struct select_limits *l, const char *path, struct err
 	return check_path(l, path, 1, err);
 }
 
-int select_check(const struct select_limits *l, const struct tree *t, const char *path,
-		 size_t size, struct err_ctx *err)
+int select_check(const struct select_limits *l, const struct tree *t, const char *path, size_t size,
+		 struct err_ctx *err)
 {
 	size_t total;
 	int r;
@@ -147,13 +146,13 @@ int select_check(const struct select_limits *l, const struct tree *t, const char
 		return err_set(err, ERR_TOOBIG, "file larger than %zu bytes at %.*s",
 			       l->max_file_size, SELECT_MSG_PATH, path);
 	if (!size_add(t->total, size, &total) || total > l->max_total)
-		return err_set(err, ERR_TOOBIG, "tree larger than %zu bytes at %.*s",
-			       l->max_total, SELECT_MSG_PATH, path);
+		return err_set(err, ERR_TOOBIG, "tree larger than %zu bytes at %.*s", l->max_total,
+			       SELECT_MSG_PATH, path);
 	return 0;
 }
 
-int select_add(const struct select_limits *l, struct tree *t, const char *path,
-	       const void *data, size_t size, uint32_t mode, struct err_ctx *err)
+int select_add(const struct select_limits *l, struct tree *t, const char *path, const void *data,
+	       size_t size, uint32_t mode, struct err_ctx *err)
 {
 	int r;
 

@@ -45,15 +45,15 @@ char *select_join(const char *prefix, const char *name);
 /* Checks that a file of `size` bytes at `path` may still be added to t under l: path
  * length, depth, file count, file size, total. ERR_TOOBIG with a message naming the
  * limit and the path ("tree larger than N bytes at <path>"). Call before reading. */
-int select_check(const struct select_limits *l, const struct tree *t, const char *path,
-		 size_t size, struct err_ctx *err);
+int select_check(const struct select_limits *l, const struct tree *t, const char *path, size_t size,
+		 struct err_ctx *err);
 /* Checks only path length and depth of a directory about to be entered (so a deep chain
  * of empty directories is refused too). ERR_TOOBIG naming the limit and the path. */
 int select_check_dir(const struct select_limits *l, const char *path, struct err_ctx *err);
 
 /* select_check, then tree_add (a copy of data; mode is reduced to its 0777 bits), with
  * tree_add's failures turned into messages naming path. */
-int select_add(const struct select_limits *l, struct tree *t, const char *path,
-	       const void *data, size_t size, uint32_t mode, struct err_ctx *err);
+int select_add(const struct select_limits *l, struct tree *t, const char *path, const void *data,
+	       size_t size, uint32_t mode, struct err_ctx *err);
 
 #endif

@@ -90,8 +90,8 @@ static int read_fd(struct walk *w, int fd, const struct stat *st, const char *re
 		goto out;
 	data = malloc(size + 1);
 	if (data == NULL) {
-		ret = err_set(w->err, ERR_NOMEM, "out of memory reading %.*s",
-			      SOURCE_DIR_MSG_PATH, rel);
+		ret = err_set(w->err, ERR_NOMEM, "out of memory reading %.*s", SOURCE_DIR_MSG_PATH,
+			      rel);
 		goto out;
 	}
 	while (got < size) {
@@ -111,8 +111,8 @@ static int read_fd(struct walk *w, int fd, const struct stat *st, const char *re
 		r = read(fd, &extra, 1);
 	while (r < 0 && errno == EINTR);
 	if (got != size || r != 0) {
-		ret = err_set(w->err, ERR_IO, "%.*s changed while it was read",
-			      SOURCE_DIR_MSG_PATH, rel);
+		ret = err_set(w->err, ERR_IO, "%.*s changed while it was read", SOURCE_DIR_MSG_PATH,
+			      rel);
 		goto out;
 	}
 	ret = select_add(w->lim, &w->t, rel, data, size, (uint32_t)st->st_mode, w->err);
@@ -139,8 +139,8 @@ static int read_entry(struct walk *w, int dirfd, const char *name, const struct 
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode) || st.st_dev != expect->st_dev || st.st_ino != expect->st_ino) {
-		ret = err_set(w->err, ERR_IO, "%.*s changed while it was read",
-			      SOURCE_DIR_MSG_PATH, rel);
+		ret = err_set(w->err, ERR_IO, "%.*s changed while it was read", SOURCE_DIR_MSG_PATH,
+			      rel);
 		goto out;
 	}
 	ret = read_fd(w, fd, &st, rel);
@@ -175,8 +175,8 @@ static int follow_link(struct walk *w, const char *rel, const char *rootrel)
 			break;
 		case ENOSYS:
 			ret = err_set(w->err, ERR_UNSUPPORTED,
-				      "symlink %.*s: openat2 is not available",
-				      SOURCE_DIR_MSG_PATH, rel);
+				      "symlink %.*s: openat2 is not available", SOURCE_DIR_MSG_PATH,
+				      rel);
 			break;
 		default:
 			ret = err_set(w->err, errno_to_err(errno), "symlink %.*s: %s",
@@ -196,7 +196,7 @@ static int follow_link(struct walk *w, const char *rel, const char *rootrel)
 	}
 	fd = sys_openat2(w->rootfd, rootrel,
 			 O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC |
-				 (S_ISDIR(st.st_mode) ? O_DIRECTORY : 0),
+			     (S_ISDIR(st.st_mode) ? O_DIRECTORY : 0),
 			 resolve);
 	if (fd < 0) {
 		ret = err_set(w->err, errno_to_err(errno), "cannot open %.*s: %s",
@@ -204,8 +204,8 @@ static int follow_link(struct walk *w, const char *rel, const char *rootrel)
 		goto out;
 	}
 	if (fstat(fd, &st2) < 0 || st2.st_dev != st.st_dev || st2.st_ino != st.st_ino) {
-		ret = err_set(w->err, ERR_IO, "%.*s changed while it was read",
-			      SOURCE_DIR_MSG_PATH, rel);
+		ret = err_set(w->err, ERR_IO, "%.*s changed while it was read", SOURCE_DIR_MSG_PATH,
+			      rel);
 		goto out;
 	}
 	if (S_ISDIR(st2.st_mode)) {
@@ -400,9 +400,8 @@ out:
 	return ret;
 }
 
-int source_dir_read_limited(const char *root, const char *subpath,
-			    const struct select_limits *lim, struct tree *out,
-			    struct err_ctx *err)
+int source_dir_read_limited(const char *root, const char *subpath, const struct select_limits *lim,
+			    struct tree *out, struct err_ctx *err)
 {
 	struct select_limits l;
 	struct walk w;
@@ -478,8 +477,7 @@ out:
 	return ret;
 }
 
-int source_dir_read(const char *root, const char *subpath, struct tree *out,
-		    struct err_ctx *err)
+int source_dir_read(const char *root, const char *subpath, struct tree *out, struct err_ctx *err)
 {
 	return source_dir_read_limited(root, subpath, NULL, out, err);
 }

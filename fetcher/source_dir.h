@@ -22,13 +22,11 @@
  * owned by the caller (tree_free); on failure *out is untouched and err names the path:
  * ERR_NOTFOUND (root or subpath missing), ERR_PERM (unreadable, or a link leaving root),
  * ERR_INVAL (special file, bad name, link loop), ERR_TOOBIG (a limit), ERR_IO. */
-int source_dir_read(const char *root, const char *subpath, struct tree *out,
-		    struct err_ctx *err);
+int source_dir_read(const char *root, const char *subpath, struct tree *out, struct err_ctx *err);
 
 /* The same with explicit limits (borrowed; NULL → TREE_MAX_* defaults; each field is
  * clamped to its TREE_MAX_*). */
-int source_dir_read_limited(const char *root, const char *subpath,
-			    const struct select_limits *lim, struct tree *out,
-			    struct err_ctx *err);
+int source_dir_read_limited(const char *root, const char *subpath, const struct select_limits *lim,
+			    struct tree *out, struct err_ctx *err);
 
 #endif

@@ -170,7 +170,7 @@ static int hexval(int c)
 }
 
 struct cred_state {
-	const char *username;          /* borrowed */
+	const char *username;	       /* borrowed */
 	const struct secbuf *password; /* borrowed */
 	int tries;
 };
@@ -230,8 +230,7 @@ static int git_fail(struct err_ctx *err, int code, const char *url, const char *
 
 /* ---- the cache repository ---- */
 
-static int cache_path(const char *scratch_dir, const char *shown, char **out,
-		      struct err_ctx *err)
+static int cache_path(const char *scratch_dir, const char *shown, char **out, struct err_ctx *err)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
@@ -264,8 +263,8 @@ static int cache_open(const char *scratch_dir, const char *path, git_repository 
 		return 0;
 	if (git_repository_init(out, path, 1) == 0)
 		return 0;
-	return err_set(err, ERR_IO, "cannot create git cache %.*s: %s", SOURCE_GIT_MSG_PATH,
-		       path, git_error_last() != NULL ? git_error_last()->message : "unknown");
+	return err_set(err, ERR_IO, "cannot create git cache %.*s: %s", SOURCE_GIT_MSG_PATH, path,
+		       git_error_last() != NULL ? git_error_last()->message : "unknown");
 }
 
 /* ---- revisions ---- */
@@ -355,8 +354,8 @@ static int resolve_rev(git_repository *repo, git_remote *remote, const char *rev
 			git_commit_free(c);
 		}
 		if (ret < 0)
-			ret = err_set(err, ret, "HEAD of %.*s not found", SOURCE_GIT_MSG_PATH,
-				      shown);
+			ret =
+			    err_set(err, ret, "HEAD of %.*s not found", SOURCE_GIT_MSG_PATH, shown);
 		goto out;
 	}
 	if (str_has_prefix(revision, "refs/")) {
@@ -433,9 +432,8 @@ out:
 	return ret;
 }
 
-static int do_fetch(git_repository *repo, const char *url, const char *revision,
-		    const char *shown, const struct source_git_opts *opts, git_remote **out,
-		    struct err_ctx *err)
+static int do_fetch(git_repository *repo, const char *url, const char *revision, const char *shown,
+		    const struct source_git_opts *opts, git_remote **out, struct err_ctx *err)
 {
 	char *specs[3] = {"+refs/heads/*:" SOURCE_GIT_BRANCHES "*", "+refs/tags/*:refs/tags/*",
 			  NULL};
@@ -512,8 +510,7 @@ struct gwalk {
 	struct err_ctx *err;
 };
 
-static int gwalk_tree(struct gwalk *w, const git_tree *tree, const char *rel,
-		      const char *rootrel);
+static int gwalk_tree(struct gwalk *w, const git_tree *tree, const char *rel, const char *rootrel);
 
 /* Reads the blob at oid into the tree under rel, checking its size from the object
  * header before inflating it. */
@@ -538,8 +535,8 @@ static int add_blob(struct gwalk *w, const git_oid *oid, uint32_t mode, const ch
 			      rel);
 		goto out;
 	}
-	ret = select_add(w->lim, &w->t, rel, size != 0 ? git_blob_rawcontent(blob) : "", size,
-			 mode, w->err);
+	ret = select_add(w->lim, &w->t, rel, size != 0 ? git_blob_rawcontent(blob) : "", size, mode,
+			 w->err);
 out:
 	git_blob_free(blob);
 	return ret;
@@ -625,7 +622,8 @@ static int resolve_path(struct gwalk *w, const char *path, const char *what, git
 		}
 		if (clen == 2 && rest[start] == '.' && rest[start + 1] == '.') {
 			if (sp == 1) {
-				ret = err_set(w->err, ERR_PERM, "symlink %.*s points outside the tree",
+				ret = err_set(w->err, ERR_PERM,
+					      "symlink %.*s points outside the tree",
 					      SOURCE_GIT_MSG_PATH, what);
 				goto out;
 			}
@@ -649,8 +647,7 @@ static int resolve_path(struct gwalk *w, const char *path, const char *what, git
 		switch (m) {
 		case GIT_FILEMODE_TREE:
 			if (sp == sizeof(stack) / sizeof(stack[0])) {
-				ret = err_set(w->err, ERR_TOOBIG,
-					      "%.*s: deeper than %u components",
+				ret = err_set(w->err, ERR_TOOBIG, "%.*s: deeper than %u components",
 					      SOURCE_GIT_MSG_PATH, what, (unsigned)TREE_MAX_DEPTH);
 				goto out;
 			}
@@ -682,7 +679,8 @@ static int resolve_path(struct gwalk *w, const char *path, const char *what, git
 			if (ret < 0)
 				goto out;
 			if (target[0] == '/') {
-				ret = err_set(w->err, ERR_PERM, "symlink %.*s points outside the tree",
+				ret = err_set(w->err, ERR_PERM,
+					      "symlink %.*s points outside the tree",
 					      SOURCE_GIT_MSG_PATH, what);
 				goto out;
 			}
@@ -775,8 +773,7 @@ static int gwalk_entry(struct gwalk *w, const git_tree_entry *e, const char *rel
 	}
 }
 
-static int gwalk_tree(struct gwalk *w, const git_tree *tree, const char *rel,
-		      const char *rootrel)
+static int gwalk_tree(struct gwalk *w, const git_tree *tree, const char *rel, const char *rootrel)
 {
 	const git_oid *id = git_tree_id(tree);
 	size_t n = git_tree_entrycount(tree);
@@ -959,6 +956,5 @@ int source_git_fetch(const char *url, const char *revision, const char *subpath,
 		     const char *scratch_dir, struct tree *out, char **resolved,
 		     struct err_ctx *err)
 {
-	return source_git_fetch_opts(url, revision, subpath, scratch_dir, NULL, out, resolved,
-				     err);
+	return source_git_fetch_opts(url, revision, subpath, scratch_dir, NULL, out, resolved, err);
 }

@@ -23,8 +23,8 @@
 /* Extra inputs of one fetch. All borrowed for the duration of the call. */
 struct source_git_opts {
 	const struct select_limits *limits; /* NULL → TREE_MAX_* defaults */
-	const char *username;               /* HTTP basic auth user, NULL → none */
-	const struct secbuf *password;      /* its password (text), NULL → none */
+	const char *username;		    /* HTTP basic auth user, NULL → none */
+	const struct secbuf *password;	    /* its password (text), NULL → none */
 };
 
 /* Initialises libgit2 once per process (later calls are no-ops) and stops it from

@@ -4,7 +4,9 @@
 Runs the real `git http-backend` (CGI) once per request, with every repository under
 ROOT exported, on a free loopback port (or --port). Prints "PORT <n>" on stdout once it
 listens, then serves until killed. With --user/--password every request needs HTTP basic
-auth; a wrong or missing Authorization header gets 401 and a Basic challenge. Each
+auth; a wrong or missing Authorization header gets 401 and a Basic challenge, with an
+empty body: libgit2 1.5.1 replays the request on the same connection without reading a
+401's body and then fails with "http parser error: invalid constant string". Each
 request is logged on stderr as "<method> <path> <status>".
 
     git_http_server.py ROOT [--port N] [--user U --password P]

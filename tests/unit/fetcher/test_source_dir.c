@@ -97,8 +97,7 @@ static const struct tree_file *find(const struct tree *t, const char *path)
 	return NULL;
 }
 
-static void expect_file(const struct tree *t, const char *path, const char *content,
-			uint32_t mode)
+static void expect_file(const struct tree *t, const char *path, const char *content, uint32_t mode)
 {
 	const struct tree_file *f = find(t, path);
 
@@ -122,8 +121,7 @@ static void expect_fail(const char *sub, const struct select_limits *lim, int co
 	r = source_dir_read_limited(root, sub, lim, &t, &err);
 	cr_assert_eq(r, code, "expected %s, got %d (%s): %s", err_str(code), r, err_str(r),
 		     err.msg);
-	cr_assert_not_null(strstr(err.msg, needle), "message '%s' lacks '%s'", err.msg,
-			   needle);
+	cr_assert_not_null(strstr(err.msg, needle), "message '%s' lacks '%s'", err.msg, needle);
 	cr_assert_eq(t.n, (size_t)0xA5A5A5A5A5A5A5A5ull, "out written on failure");
 }
 
@@ -179,8 +177,8 @@ Test(source_dir, symlinks_inside_are_followed)
 	mkdirs("app");
 	put("base/common.env", "A=1\n", 0644);
 	link_to("app/common.env", "../base/common.env"); /* file link, relative */
-	link_to("app/base", "../base");                  /* directory link */
-	link_to("app/self", "./common.env");             /* link to a link */
+	link_to("app/base", "../base");			 /* directory link */
+	link_to("app/self", "./common.env");		 /* link to a link */
 	cr_assert_eq(source_dir_read(root, "app", &t, &err), 0, "%s", err.msg);
 	cr_assert_eq(t.n, 3);
 	expect_file(&t, "common.env", "A=1\n", 0644);

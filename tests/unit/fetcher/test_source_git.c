@@ -177,8 +177,7 @@ static void teardown(void)
 
 TestSuite(source_git, .init = setup, .fini = teardown, .timeout = 120);
 
-static void expect_file(const struct tree *t, const char *path, const char *content,
-			uint32_t mode)
+static void expect_file(const struct tree *t, const char *path, const char *content, uint32_t mode)
 {
 	const struct tree_file *f = NULL;
 
@@ -212,8 +211,7 @@ static void fetch_fail(const char *u, const char *rev, const char *sub,
 	r = source_git_fetch_opts(u, rev, sub, scratch, o, &t, &resolved, err);
 	cr_assert_eq(r, code, "expected %s, got %d (%s): %s", err_str(code), r, err_str(r),
 		     err->msg);
-	cr_assert_not_null(strstr(err->msg, needle), "message '%s' lacks '%s'", err->msg,
-			   needle);
+	cr_assert_not_null(strstr(err->msg, needle), "message '%s' lacks '%s'", err->msg, needle);
 	cr_assert_str_eq(resolved, "untouched");
 	cr_assert_eq(t.n, (size_t)0x5A5A5A5A5A5A5A5Aull, "out written on failure");
 }
@@ -356,8 +354,7 @@ Test(source_git, subpath_selection)
 	expect_file(&t, "application.properties", "db.url=jdbc:x\n", 0644);
 	tree_free(&t);
 	free(resolved);
-	fetch_fail(url, "main", "profiles/staging", NULL, ERR_NOTFOUND, "profiles/staging",
-		   &err);
+	fetch_fail(url, "main", "profiles/staging", NULL, ERR_NOTFOUND, "profiles/staging", &err);
 	fetch_fail(url, "main", "../x", NULL, ERR_INVAL, "..", &err);
 	fetch_fail(url, "main", "config/app.yaml", NULL, ERR_INVAL, "not a directory", &err);
 }
@@ -524,9 +521,9 @@ Test(source_git, limits_checked_before_reading)
 			struct err_ctx e2 = {{0}};
 
 			_exit(source_git_fetch(url, NULL, "config", scratch, &t, &resolved, &e2) ==
-					      0
-				      ? 0
-				      : 1);
+				      0
+				  ? 0
+				  : 1);
 		}
 		cr_assert_eq(waitpid(pid, &st, 0), pid);
 		cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "first fetch failed");
@@ -588,8 +585,8 @@ Test(source_git, url_redact)
 static int start_server(const char *user, const char *password)
 {
 	char script[PATH_MAX], line[64];
-	char *argv[] = {"python3", script, base, "--user", (char *)user, "--password",
-			(char *)password, NULL};
+	char *argv[] = {"python3",    script,		base, "--user", (char *)user,
+			"--password", (char *)password, NULL};
 	posix_spawn_file_actions_t fa;
 	struct pollfd pfd;
 	size_t got = 0;
@@ -752,8 +749,9 @@ Test(source_git, git_daemon_clone_and_read)
 {
 	char bare[PATH_MAX], portarg[32], basearg[PATH_MAX + 16], u[128], sha[64];
 	char *clone[] = {"git", "clone", "-q", "--bare", work, bare, NULL};
-	char *daemon[] = {"git", "daemon", "--reuseaddr", "--listen=127.0.0.1", portarg,
-			  basearg, "--export-all", base, NULL};
+	char *daemon[] = {"git",   "daemon", "--reuseaddr",  "--listen=127.0.0.1",
+			  portarg, basearg,  "--export-all", base,
+			  NULL};
 	posix_spawn_file_actions_t fa;
 	struct tree t;
 	char *resolved;
