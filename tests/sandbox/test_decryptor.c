@@ -4,8 +4,11 @@
  * Criterion forks one process per test; each test enters the sandbox in that process and
  * reports through its exit status only (the criterion channel is closed by the sandbox). */
 #include <criterion/criterion.h>
+#include <criterion/hooks.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
+#include <glob.h>
 #include <linux/perf_event.h>
 #include <sched.h>
 #include <signal.h>
@@ -47,7 +50,7 @@ static void make_dirs(void)
 {
 	FILE *f;
 
-	snprintf(g_root, sizeof(g_root), "/tmp/smc-sbx-dec-XXXXXX");
+	snprintf(g_root, sizeof(g_root), "/tmp/smc-sbx-dec-%d-XXXXXX", (int)getppid());
 	cr_assert_not_null(mkdtemp(g_root));
 	cr_assert_eq(chmod(g_root, 0755), 0);
 	snprintf(g_keys, sizeof(g_keys), "%s/keys", g_root);
@@ -291,4 +294,29 @@ Test(decryptor_workload, sealed_memfd_over_socketpair_and_key_file)
 	if (n != (ssize_t)strlen(KEY_TEXT) || memcmp(buf, KEY_TEXT, (size_t)n) != 0)
 		_exit(7);
 	_exit(0);
+}
+
+/* Test processes cannot clean up after themselves (they end sandboxed): the runner
+ * (the parent of every test process, whose pid names their directories) removes them. */
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	(void)remove(path);
+	return 0;
+}
+
+ReportHook(POST_ALL)(struct criterion_global_stats *stats)
+{
+	char pat[64];
+	glob_t g;
+
+	(void)stats;
+	snprintf(pat, sizeof(pat), "/tmp/smc-sbx-dec-%d-*", (int)getpid());
+	if (glob(pat, 0, NULL, &g) != 0)
+		return;
+	for (size_t i = 0; i < g.gl_pathc; i++)
+		(void)nftw(g.gl_pathv[i], rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	globfree(&g);
 }

@@ -5,9 +5,12 @@
  * repository into scratch) still runs. Each criterion test runs in its own process,
  * enters the sandbox and reports through its exit status only. */
 #include <criterion/criterion.h>
+#include <criterion/hooks.h>
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
+#include <glob.h>
 #include <git2.h>
 #include <netinet/in.h>
 #include <sched.h>
@@ -57,7 +60,7 @@ static void make_dirs(void)
 	unsigned uid, gid;
 
 	cr_assert_eq(sandbox_role_ids("fetcher", &uid, &gid), 0);
-	snprintf(g_root, sizeof(g_root), "/tmp/smc-sbx-fet-XXXXXX");
+	snprintf(g_root, sizeof(g_root), "/tmp/smc-sbx-fet-%d-XXXXXX", (int)getppid());
 	cr_assert_not_null(mkdtemp(g_root));
 	cr_assert_eq(chmod(g_root, 0755), 0);
 	snprintf(g_src, sizeof(g_src), "%s/src", g_root);
@@ -348,4 +351,29 @@ Test(fetcher_workload, libgit2_clone_into_scratch)
 	git_object_free(obj);
 	git_repository_free(repo);
 	_exit(0);
+}
+
+/* Test processes cannot clean up after themselves (they end sandboxed): the runner
+ * (the parent of every test process, whose pid names their directories) removes them. */
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	(void)remove(path);
+	return 0;
+}
+
+ReportHook(POST_ALL)(struct criterion_global_stats *stats)
+{
+	char pat[64];
+	glob_t g;
+
+	(void)stats;
+	snprintf(pat, sizeof(pat), "/tmp/smc-sbx-fet-%d-*", (int)getpid());
+	if (glob(pat, 0, NULL, &g) != 0)
+		return;
+	for (size_t i = 0; i < g.gl_pathc; i++)
+		(void)nftw(g.gl_pathv[i], rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	globfree(&g);
 }

@@ -5,9 +5,12 @@
  * prctl flags) checked under a small test-only table. Each criterion test runs in its own
  * process, enters the sandbox and reports through its exit status only. */
 #include <criterion/criterion.h>
+#include <criterion/hooks.h>
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
+#include <glob.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <sched.h>
@@ -49,7 +52,7 @@ static void write_file(const char *path, const char *text)
  * world-readable: only the sandbox can refuse the second. */
 static void make_files(void)
 {
-	snprintf(g_root, sizeof(g_root), "/tmp/smc-sbx-wat-XXXXXX");
+	snprintf(g_root, sizeof(g_root), "/tmp/smc-sbx-wat-%d-XXXXXX", (int)getppid());
 	cr_assert_not_null(mkdtemp(g_root));
 	cr_assert_eq(chmod(g_root, 0755), 0);
 	snprintf(g_config, sizeof(g_config), "%s/config.yaml", g_root);
@@ -251,21 +254,31 @@ Test(watcher_workload, loopback_exchange)
 	_exit(0);
 }
 
-/* Landlock TCP: the same listener on a port that is not the API port is refused. */
+/* Landlock TCP: a listener (made before the sandbox and kept open) on a port that is not
+ * the API port is refused. */
 Test(watcher_landlock, tcp_other_port_is_eacces)
 {
+	struct sockaddr_in sa;
+	socklen_t len = sizeof(sa);
+	struct sandbox_paths p;
 	uint16_t port;
+	int ls;
 
 	make_files();
-	port = start_echo_server();
-	{
-		struct sandbox_paths p;
-
-		memset(&p, 0, sizeof(p));
-		cr_assert_eq(sandbox_paths_add_ro(&p, g_config), 0);
-		cr_assert_eq(sandbox_paths_add_port(&p, (uint16_t)(port == 6443 ? 6444 : 6443)), 0);
-		enter_with(&p);
-	}
+	ls = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	cr_assert_geq(ls, 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cr_assert_eq(bind(ls, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	cr_assert_eq(listen(ls, 4), 0);
+	cr_assert_eq(getsockname(ls, (struct sockaddr *)&sa, &len), 0);
+	port = ntohs(sa.sin_port);
+	memset(&p, 0, sizeof(p));
+	cr_assert_eq(sandbox_paths_add_ro(&p, g_config), 0);
+	cr_assert_eq(sandbox_paths_add_port(&p, (uint16_t)(port == 6443 ? 6444 : 6443)), 0);
+	cr_assert_eq(sandbox_paths_keep_fd(&p, ls), 0);
+	enter_with(&p);
 	_exit(connect_port(port) == -EACCES ? 0 : 1);
 }
 
@@ -421,4 +434,29 @@ Test(watcher_engine, missing_path_fails)
 	_exit(watcher_sandbox_enter(&p, &e) == ERR_NOTFOUND && strstr(e.msg, "/nonexistent/smc-sbx")
 		  ? 0
 		  : 1);
+}
+
+/* Test processes cannot clean up after themselves (they end sandboxed): the runner
+ * (the parent of every test process, whose pid names their directories) removes them. */
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	(void)remove(path);
+	return 0;
+}
+
+ReportHook(POST_ALL)(struct criterion_global_stats *stats)
+{
+	char pat[64];
+	glob_t g;
+
+	(void)stats;
+	snprintf(pat, sizeof(pat), "/tmp/smc-sbx-wat-%d-*", (int)getpid());
+	if (glob(pat, 0, NULL, &g) != 0)
+		return;
+	for (size_t i = 0; i < g.gl_pathc; i++)
+		(void)nftw(g.gl_pathv[i], rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	globfree(&g);
 }
