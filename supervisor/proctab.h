@@ -16,6 +16,7 @@
 #define PROCTAB_MAX_ARGS 40
 #define PROCTAB_BACKOFF_MIN_MS 200
 #define PROCTAB_BACKOFF_MAX_MS 30000
+#define PROCTAB_STABLE_S 60 /* up this long: the next crash restarts after the minimum */
 
 struct child {
 	enum msg_role role;
@@ -28,7 +29,7 @@ struct child {
 	size_t nargs;
 	unsigned restarts;    /* how many times it was restarted (metric) */
 	unsigned backoff_ms;  /* next restart delay */
-	struct timespec restart_at; /* when a dead child may be started again */
+	time_t started_at;    /* when it was last (re)started by a restart */
 	bool ready;           /* handshake done */
 };
 

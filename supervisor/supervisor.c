@@ -223,6 +223,8 @@ static void on_child_exit(struct sup *s, struct child *c, int status)
 
 	proctab_describe_status(status, why, sizeof(why));
 	c->pid = 0;
+	if (c->started_at != 0 && time(NULL) - c->started_at >= PROCTAB_STABLE_S)
+		c->backoff_ms = PROCTAB_BACKOFF_MIN_MS;
 	if (s->stopping)
 		return;
 	log_error("child.exit", "%s %s", c->name, why);
@@ -245,14 +247,15 @@ static void restart_dead(struct sup *s)
 		if (c->pid != 0)
 			continue;
 		usleep(c->backoff_ms * 1000u);
-		if (proctab_restart(&s->pt, c, &err) != 0) {
+		if (proctab_restart(&s->pt, c, &err) != 0)
 			log_error("child.restart", "restarting %s failed: %s", c->name, err.msg);
-			c->backoff_ms = c->backoff_ms * 2 > PROCTAB_BACKOFF_MAX_MS
-						? PROCTAB_BACKOFF_MAX_MS
-						: c->backoff_ms * 2;
-		} else {
+		else
 			log_warn("child.restart", "restarted %s (restart %u)", c->name, c->restarts);
-		}
+		/* each crash doubles the wait before the next restart; a child that stays up
+		 * for PROCTAB_STABLE_S starts again from the minimum (on_child_exit) */
+		c->backoff_ms = c->backoff_ms * 2 > PROCTAB_BACKOFF_MAX_MS ? PROCTAB_BACKOFF_MAX_MS
+									  : c->backoff_ms * 2;
+		c->started_at = time(NULL);
 	}
 }
 
