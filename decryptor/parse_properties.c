@@ -10,6 +10,7 @@
 
 #include "common/secbuf.h"
 #include "common/str.h"
+#include "common/xmalloc.h"
 
 struct reader {
 	const uint8_t *p;
@@ -249,6 +250,76 @@ static size_t utf8_bad_line(const uint8_t *p, size_t n)
 	return 0;
 }
 
+static int cmp_kv_ptr(const void *a, const void *b)
+{
+	const struct kv *x = *(const struct kv *const *)a, *y = *(const struct kv *const *)b;
+	int c = strcmp(x->key, y->key);
+
+	if (c != 0)
+		return c;
+	return x < y ? -1 : (x > y);
+}
+
+/* Keeps the last definition of each key (Java's Hashtable.put), in file order, in O(n log n)
+ * rather than a lookup per line; refuses more than PARSE_PROPERTIES_MAX_KEYS distinct keys,
+ * naming the line where the first one too many appears. */
+static int last_wins(const char *file_name, struct kvlist *l, struct err_ctx *err)
+{
+	struct kv **v = NULL;
+	bool *keep = NULL, *first = NULL;
+	struct kvlist out;
+	size_t distinct = 0;
+	int rc = 0;
+
+	kvlist_init(&out);
+	if (l->n < 2)
+		return 0;
+	v = xcalloc(l->n, sizeof(*v));
+	keep = xcalloc(l->n, sizeof(*keep));
+	first = xcalloc(l->n, sizeof(*first));
+	if (v == NULL || keep == NULL || first == NULL) {
+		rc = ERR_NOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < l->n; i++)
+		v[i] = &l->items[i];
+	qsort(v, l->n, sizeof(*v), cmp_kv_ptr);
+	for (size_t i = 0; i < l->n; i++) {
+		if (i == 0 || strcmp(v[i - 1]->key, v[i]->key) != 0)
+			first[v[i] - l->items] = true;
+		if (i + 1 == l->n || strcmp(v[i + 1]->key, v[i]->key) != 0)
+			keep[v[i] - l->items] = true;
+	}
+	for (size_t i = 0; i < l->n; i++) {
+		if (first[i] && ++distinct > PARSE_PROPERTIES_MAX_KEYS) {
+			const char *c = strrchr(l->items[i].origin, ':');
+
+			rc = err_set(err, ERR_TOOBIG, "%s:%s: more than %d keys", file_name,
+				     c ? c + 1 : "?", PARSE_PROPERTIES_MAX_KEYS);
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < l->n; i++) {
+		struct kv *kv = &l->items[i];
+
+		if (!keep[i])
+			continue;
+		rc = kvlist_add(&out, kv->key, kv->value, kv->origin);
+		kv->value = NULL; /* transferred, even on failure */
+		if (rc != 0)
+			goto out;
+	}
+	kvlist_free(l);
+	*l = out;
+	kvlist_init(&out);
+out:
+	kvlist_free(&out);
+	free(first);
+	free(keep);
+	free(v);
+	return rc;
+}
+
 static int conv_error(struct err_ctx *err, const char *file_name, size_t line, int rc)
 {
 	if (rc == CONV_MALFORMED)
@@ -328,16 +399,16 @@ int parse_properties(const char *file_name, const uint8_t *data, size_t n, struc
 			rc = err_set(err, ERR_INVAL, "%s:%zu: key contains U+0000", file_name, start);
 			goto out;
 		}
-		if (l.n >= PARSE_PROPERTIES_MAX_KEYS && kvlist_find(&l, (char *)kb->data) == NULL) {
-			rc = err_set(err, ERR_TOOBIG, "%s:%zu: more than %d keys", file_name, start,
-				     PARSE_PROPERTIES_MAX_KEYS);
+		if (l.n >= PARSE_PROPERTIES_MAX_DEFS) {
+			rc = err_set(err, ERR_TOOBIG, "%s:%zu: more than %d definitions", file_name,
+				     start, PARSE_PROPERTIES_MAX_DEFS);
 			goto out;
 		}
 		if ((rc = str_fmt(origin, sizeof(origin), "%s:%zu", file_name, start)) != 0) {
 			rc = err_set(err, rc, "%s: file name too long", file_name);
 			goto out;
 		}
-		rc = kvlist_set(&l, (char *)kb->data, val, origin);
+		rc = kvlist_add(&l, (char *)kb->data, val, origin); /* last_wins() dedupes */
 		val = NULL; /* transferred, even on failure */
 		if (rc != 0) {
 			rc = err_set(err, rc, "%s:%zu: %s", file_name, start, err_str(rc));
@@ -353,6 +424,8 @@ int parse_properties(const char *file_name, const uint8_t *data, size_t n, struc
 		rc = err_set(err, rc, "%s:%zu: %s", file_name, start, err_str(rc));
 		goto out;
 	}
+	if ((rc = last_wins(file_name, &l, err)) != 0)
+		goto out;
 	/* a final value still holding an unpaired surrogate cannot be UTF-8 */
 	for (size_t i = 0; i < l.n; i++) {
 		if (utf8_bad_line(l.items[i].value->data, l.items[i].value->len) != 0) {

@@ -117,6 +117,9 @@ static int gather(struct yctx *c, const yaml_node_t *m, struct ypairs *out, bool
 				       "mapping", c->file, node_line(k),
 				       (const char *)k->data.scalar.value);
 		}
+		if (out->n >= PARSE_YAML_MAX_KEYS) /* also bounds the pairs_has() scans */
+			return err_set(c->err, ERR_TOOBIG, "%s:%zu: more than %d keys in one mapping",
+				       c->file, node_line(k), PARSE_YAML_MAX_KEYS);
 		if ((rc = visit(c, k, depth)) != 0 || (rc = pairs_push(out, k, v)) != 0)
 			return rc;
 	}

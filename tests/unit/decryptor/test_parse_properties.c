@@ -171,3 +171,29 @@ Test(parse_properties, too_many_keys)
 	cr_assert(strstr(err.msg, "p:10002:") != NULL, "%s", err.msg);
 	free(in);
 }
+
+Test(parse_properties, many_redefinitions_are_fast_and_bounded)
+{
+	/* 10000 keys, then the last one redefined 80000 times: last wins, no quadratic scan */
+	size_t cap = (size_t)(PARSE_PROPERTIES_MAX_DEFS + 10) * 12, len = 0;
+	char *in = malloc(cap);
+	struct err_ctx err = {{0}};
+	struct kvlist l;
+	int i;
+
+	for (i = 0; i < PARSE_PROPERTIES_MAX_KEYS; i++)
+		len += (size_t)snprintf(in + len, cap - len, "K%d=v\n", i);
+	for (; i < PARSE_PROPERTIES_MAX_DEFS; i++)
+		len += (size_t)snprintf(in + len, cap - len, "K9999=%d\n", i);
+	kvlist_init(&l);
+	cr_assert_eq(parse_properties("p", (uint8_t *)in, len, &l, &err), 0, "%s", err.msg);
+	cr_assert_eq(l.n, PARSE_PROPERTIES_MAX_KEYS);
+	cr_assert_str_eq(l.items[l.n - 1].key, "K9999");
+	cr_assert(secbuf_eq_mem(l.items[l.n - 1].value, "99999", 5));
+	cr_assert_str_eq(l.items[l.n - 1].origin, "p:100000");
+	kvlist_free(&l);
+	len += (size_t)snprintf(in + len, cap - len, "K1=again\n");
+	cr_assert_eq(parse_properties("p", (uint8_t *)in, len, &l, &err), ERR_TOOBIG);
+	cr_assert(strstr(err.msg, "p:100001: more than 100000 definitions") != NULL, "%s", err.msg);
+	free(in);
+}
