@@ -176,7 +176,8 @@ static int read_file(int dirfd, const char *name, struct secbuf **out)
 	ssize_t r;
 	int fd, rc;
 
-	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	/* symlinks are followed: Kubernetes projects Secret keys as links into ..data/ */
+	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return ERR_IO;
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
