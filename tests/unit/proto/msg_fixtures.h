@@ -140,7 +140,7 @@ static inline void fx_msg(struct msg *m, uint32_t type)
 		      "profiles/prod/application.secrets.env:9");
 		fx_kv(&m->u.values.configs, "checkout", "server.port", "8080", 4,
 		      "profiles/prod/application.properties:1");
-		fx_kv(&m->u.values.configs, "checkout", "feature.flags", "a=1, b=\xc3\xa9", 11,
+		fx_kv(&m->u.values.configs, "checkout", "feature.flags", "a=1, b=\xc3\xa9", 9,
 		      "profiles/prod/application.properties:2");
 		fx_files(&m->u.values.files, &m->u.values.nfiles);
 		break;

@@ -573,7 +573,7 @@ Test(codec, raw_malformed_payloads)
 		ROW("version 0", "\x84\xa1t\x01\xa1v\x00\xa4role\xa1x\xa7version\x01", "version"),
 		ROW("version str", "\x84\xa1t\x01\xa1v\xa1\x31\xa4role\xa1x\xa7version\x01", "version"),
 		ROW("type 0", "\x84\xa1t\x00\xa1v\x01\xa4role\xa1x\xa7version\x01", "unknown type"),
-		ROW("type 12", "\x84\xa1t\x0c\xa1v\x01\xa4role\xa1x\xa7version\x01", "unknown type"),
+		ROW("type 127", "\x84\xa1t\x7f\xa1v\x01\xa4role\xa1x\xa7version\x01", "unknown type"),
 		ROW("type 99", "\x84\xa1t\x63\xa1v\x01\xa4role\xa1x\xa7version\x01", "unknown type"),
 		ROW("type 2^32+1", "\x84\xa1t\xcf\x00\x00\x00\x01\x00\x00\x00\x01\xa1v\x01\xa4role"
 				   "\xa1x\xa7version\x01", "unknown type"),
