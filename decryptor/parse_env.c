@@ -49,9 +49,20 @@ static size_t utf8_next(const uint8_t *p, size_t n, uint32_t *cp)
 static bool is_space(uint32_t r)
 {
 	switch (r) {
-	case '\t': case '\n': case '\v': case '\f': case '\r': case ' ':
-	case 0x85: case 0xA0: case 0x1680: case 0x2028: case 0x2029: case 0x202F:
-	case 0x205F: case 0x3000:
+	case '\t':
+	case '\n':
+	case '\v':
+	case '\f':
+	case '\r':
+	case ' ':
+	case 0x85:
+	case 0xA0:
+	case 0x1680:
+	case 0x2028:
+	case 0x2029:
+	case 0x202F:
+	case 0x205F:
+	case 0x3000:
 		return true;
 	default:
 		return r >= 0x2000 && r <= 0x200A;
@@ -147,8 +158,8 @@ int parse_env(const char *file_name, const uint8_t *data, size_t n, struct kvlis
 		pos += len + (nl != NULL);
 		lineno++;
 		if (len > PARSE_ENV_MAX_LINE) {
-			rc = err_set(err, ERR_TOOBIG, "%s:%zu: line longer than %d bytes", file_name,
-				     lineno, PARSE_ENV_MAX_LINE);
+			rc = err_set(err, ERR_TOOBIG, "%s:%zu: line longer than %d bytes",
+				     file_name, lineno, PARSE_ENV_MAX_LINE);
 			goto out;
 		}
 		if (len > 0 && line[len - 1] == '\r')
@@ -180,8 +191,8 @@ int parse_env(const char *file_name, const uint8_t *data, size_t n, struct kvlis
 			goto out;
 		}
 		if (l.n >= PARSE_ENV_MAX_KEYS) {
-			rc = err_set(err, ERR_TOOBIG, "%s:%zu: more than %d keys", file_name, lineno,
-				     PARSE_ENV_MAX_KEYS);
+			rc = err_set(err, ERR_TOOBIG, "%s:%zu: more than %d keys", file_name,
+				     lineno, PARSE_ENV_MAX_KEYS);
 			goto out;
 		}
 		if ((key = xstrndup((const char *)line, klen)) == NULL) {

@@ -25,9 +25,9 @@
 #include "common/kvlist.h"
 
 #define PARSE_ENV_MAX_INPUT ((size_t)8 << 20) /* bytes in one file */
-#define PARSE_ENV_MAX_LINE 65535              /* bytes in one line, terminator excluded */
-#define PARSE_ENV_MAX_KEYS 10000              /* keys in one file */
-#define PARSE_ENV_ORIGIN_MAX 1100             /* bytes of "<file_name>:<line>" */
+#define PARSE_ENV_MAX_LINE 65535	      /* bytes in one line, terminator excluded */
+#define PARSE_ENV_MAX_KEYS 10000	      /* keys in one file */
+#define PARSE_ENV_ORIGIN_MAX 1100	      /* bytes of "<file_name>:<line>" */
 
 /* Parses data[0..n) (the whole file) into out, which must be an initialised, empty list.
  * Each kv gets origin "<file_name>:<line>" (1-based line of its definition), group NULL,

@@ -396,7 +396,8 @@ int parse_properties(const char *file_name, const uint8_t *data, size_t n, struc
 			goto out;
 		}
 		if (memchr(kb->data, '\0', kb->len) != NULL) {
-			rc = err_set(err, ERR_INVAL, "%s:%zu: key contains U+0000", file_name, start);
+			rc = err_set(err, ERR_INVAL, "%s:%zu: key contains U+0000", file_name,
+				     start);
 			goto out;
 		}
 		if (l.n >= PARSE_PROPERTIES_MAX_DEFS) {
@@ -416,8 +417,8 @@ int parse_properties(const char *file_name, const uint8_t *data, size_t n, struc
 		}
 	}
 	if (rc == ERR_TOOBIG) {
-		rc = err_set(err, rc, "%s:%zu: logical line longer than %zu bytes", file_name, start,
-			     PARSE_PROPERTIES_MAX_LINE);
+		rc = err_set(err, rc, "%s:%zu: logical line longer than %zu bytes", file_name,
+			     start, PARSE_PROPERTIES_MAX_LINE);
 		goto out;
 	}
 	if (rc != 0) {
@@ -431,8 +432,9 @@ int parse_properties(const char *file_name, const uint8_t *data, size_t n, struc
 		if (utf8_bad_line(l.items[i].value->data, l.items[i].value->len) != 0) {
 			const char *c = strrchr(l.items[i].origin, ':');
 
-			rc = err_set(err, ERR_INVAL, "%s:%s: \\u escape gives an unpaired surrogate",
-				     file_name, c ? c + 1 : "?");
+			rc =
+			    err_set(err, ERR_INVAL, "%s:%s: \\u escape gives an unpaired surrogate",
+				    file_name, c ? c + 1 : "?");
 			goto out;
 		}
 	}

@@ -17,9 +17,9 @@
  * Deliberate differences, all refusals: invalid UTF-8 (Java's lenient decoders would
  * substitute U+FFFD), a key or final value holding an unpaired UTF-16 surrogate from a \u
  * escape (not representable in UTF-8; an earlier value of a key that a later line replaces
- * may hold one, as in Java), a key containing U+0000, a logical line longer than PARSE_PROPERTIES_MAX_LINE
- * bytes, more than PARSE_PROPERTIES_MAX_KEYS distinct keys or PARSE_PROPERTIES_MAX_DEFS
- * definitions. */
+ * may hold one, as in Java), a key containing U+0000, a logical line longer than
+ * PARSE_PROPERTIES_MAX_LINE bytes, more than PARSE_PROPERTIES_MAX_KEYS distinct keys or
+ * PARSE_PROPERTIES_MAX_DEFS definitions. */
 #ifndef SMC_PARSE_PROPERTIES_H
 #define SMC_PARSE_PROPERTIES_H
 
@@ -31,9 +31,9 @@
 
 #define PARSE_PROPERTIES_MAX_INPUT ((size_t)8 << 20) /* bytes in one file */
 #define PARSE_PROPERTIES_MAX_LINE ((size_t)1 << 20)  /* bytes in one logical line */
-#define PARSE_PROPERTIES_MAX_KEYS 10000              /* distinct keys in one file */
-#define PARSE_PROPERTIES_MAX_DEFS 100000             /* key definitions in one file */
-#define PARSE_PROPERTIES_ORIGIN_MAX 1100             /* bytes of "<file_name>:<line>" */
+#define PARSE_PROPERTIES_MAX_KEYS 10000		     /* distinct keys in one file */
+#define PARSE_PROPERTIES_MAX_DEFS 100000	     /* key definitions in one file */
+#define PARSE_PROPERTIES_ORIGIN_MAX 1100	     /* bytes of "<file_name>:<line>" */
 
 /* Parses data[0..n) (the whole file) into out, which must be an initialised, empty list.
  * Each kv gets origin "<file_name>:<line>" (1-based natural line where its logical line

@@ -90,8 +90,7 @@ static bool pairs_has(const struct ypairs *p, const yaml_node_t *k)
 /* The effective pairs of mapping m: its own keys in order, then the keys that its merge
  * sources (`<<`) add. With own = false (a merge source) keys already in out are skipped;
  * with own = true a repeated key is an error. */
-static int gather(struct yctx *c, const yaml_node_t *m, struct ypairs *out, bool own,
-		  size_t depth)
+static int gather(struct yctx *c, const yaml_node_t *m, struct ypairs *out, bool own, size_t depth)
 {
 	yaml_node_pair_t *p;
 	int rc;
@@ -113,13 +112,15 @@ static int gather(struct yctx *c, const yaml_node_t *m, struct ypairs *out, bool
 		if (pairs_has(out, k)) {
 			if (!own)
 				continue;
-			return err_set(c->err, ERR_CONFLICT, "%s:%zu: key \"%.64s\" repeated in one "
-				       "mapping", c->file, node_line(k),
-				       (const char *)k->data.scalar.value);
+			return err_set(c->err, ERR_CONFLICT,
+				       "%s:%zu: key \"%.64s\" repeated in one "
+				       "mapping",
+				       c->file, node_line(k), (const char *)k->data.scalar.value);
 		}
 		if (out->n >= PARSE_YAML_MAX_KEYS) /* also bounds the pairs_has() scans */
-			return err_set(c->err, ERR_TOOBIG, "%s:%zu: more than %d keys in one mapping",
-				       c->file, node_line(k), PARSE_YAML_MAX_KEYS);
+			return err_set(c->err, ERR_TOOBIG,
+				       "%s:%zu: more than %d keys in one mapping", c->file,
+				       node_line(k), PARSE_YAML_MAX_KEYS);
 		if ((rc = visit(c, k, depth)) != 0 || (rc = pairs_push(out, k, v)) != 0)
 			return rc;
 	}
@@ -138,15 +139,18 @@ static int gather(struct yctx *c, const yaml_node_t *m, struct ypairs *out, bool
 				yaml_node_t *src = yaml_document_get_node(c->doc, *it);
 
 				if (src == NULL || src->type != YAML_MAPPING_NODE)
-					return err_set(c->err, ERR_INVAL, "%s:%zu: a merge key takes a "
-						       "mapping or a sequence of mappings", c->file,
-						       node_line(k));
+					return err_set(c->err, ERR_INVAL,
+						       "%s:%zu: a merge key takes a "
+						       "mapping or a sequence of mappings",
+						       c->file, node_line(k));
 				if ((rc = gather(c, src, out, false, depth + 1)) != 0)
 					return rc;
 			}
 		} else {
-			return err_set(c->err, ERR_INVAL, "%s:%zu: a merge key takes a mapping or a "
-				       "sequence of mappings", c->file, node_line(k));
+			return err_set(c->err, ERR_INVAL,
+				       "%s:%zu: a merge key takes a mapping or a "
+				       "sequence of mappings",
+				       c->file, node_line(k));
 		}
 	}
 	return 0;
@@ -180,8 +184,10 @@ static int emit(struct yctx *c, const yaml_node_t *n, size_t line)
 		return err_set(c->err, ERR_TOOBIG, "%s:%zu: more than %d keys", c->file, line,
 			       PARSE_YAML_MAX_KEYS);
 	if (len > PARSE_YAML_MAX_VALUE)
-		return err_set(c->err, ERR_TOOBIG, "%s:%zu: value of \"%.64s\" longer than %zu "
-			       "bytes", c->file, line, c->key, PARSE_YAML_MAX_VALUE);
+		return err_set(c->err, ERR_TOOBIG,
+			       "%s:%zu: value of \"%.64s\" longer than %zu "
+			       "bytes",
+			       c->file, line, c->key, PARSE_YAML_MAX_VALUE);
 	if ((rc = str_fmt(origin, sizeof(origin), "%s:%zu", c->file, line)) != 0)
 		return err_set(c->err, rc, "%s: file name too long", c->file);
 	if ((rc = secbuf_from(&val, n->data.scalar.value, len)) != 0)
@@ -192,8 +198,8 @@ static int emit(struct yctx *c, const yaml_node_t *n, size_t line)
 }
 
 /* Appends text to the key under construction at klen; *nlen is the new length. */
-static int key_append(struct yctx *c, size_t klen, const char *sep, const char *text,
-		      size_t tlen, size_t line, size_t *nlen)
+static int key_append(struct yctx *c, size_t klen, const char *sep, const char *text, size_t tlen,
+		      size_t line, size_t *nlen)
 {
 	size_t slen = strlen(sep);
 
@@ -209,8 +215,7 @@ static int key_append(struct yctx *c, size_t klen, const char *sep, const char *
 	return 0;
 }
 
-static int flatten(struct yctx *c, const yaml_node_t *n, size_t klen, size_t line,
-		   size_t depth)
+static int flatten(struct yctx *c, const yaml_node_t *n, size_t klen, size_t line, size_t depth)
 {
 	struct ypairs pairs = {NULL, 0, 0};
 	size_t nlen;
@@ -248,8 +253,9 @@ static int flatten(struct yctx *c, const yaml_node_t *n, size_t klen, size_t lin
 		for (size_t i = 0; i < pairs.n; i++) {
 			const yaml_node_t *k = pairs.v[i].key;
 
-			rc = key_append(c, klen, klen > 0 ? "." : "", (const char *)k->data.scalar.value,
-					k->data.scalar.length, node_line(k), &nlen);
+			rc = key_append(c, klen, klen > 0 ? "." : "",
+					(const char *)k->data.scalar.value, k->data.scalar.length,
+					node_line(k), &nlen);
 			if (rc == 0)
 				rc = flatten(c, pairs.v[i].value, nlen, node_line(k), depth + 1);
 			if (rc != 0)
@@ -289,8 +295,9 @@ static int check_repeats(const char *file, const struct kvlist *l, struct err_ct
 	qsort(v, l->n, sizeof(*v), cmp_kv_ptr);
 	for (size_t i = 1; i < l->n && rc == 0; i++) {
 		if (strcmp(v[i - 1]->key, v[i]->key) == 0)
-			rc = err_set(err, ERR_CONFLICT, "%s: key \"%.64s\" given twice, at %s and %s",
-				     file, v[i]->key, v[i - 1]->origin, v[i]->origin);
+			rc = err_set(err, ERR_CONFLICT,
+				     "%s: key \"%.64s\" given twice, at %s and %s", file, v[i]->key,
+				     v[i - 1]->origin, v[i]->origin);
 	}
 	free(v);
 	return rc;

@@ -22,12 +22,12 @@
 #include "common/kvlist.h"
 
 #define PARSE_YAML_MAX_INPUT ((size_t)8 << 20) /* bytes in one file */
-#define PARSE_YAML_MAX_DEPTH 64                /* nested collections */
-#define PARSE_YAML_MAX_NODES 100000            /* nodes visited, aliases expanded */
-#define PARSE_YAML_MAX_KEYS 10000              /* keys produced by one file */
-#define PARSE_YAML_MAX_KEY 1024                /* bytes in one flattened key */
+#define PARSE_YAML_MAX_DEPTH 64		       /* nested collections */
+#define PARSE_YAML_MAX_NODES 100000	       /* nodes visited, aliases expanded */
+#define PARSE_YAML_MAX_KEYS 10000	       /* keys produced by one file */
+#define PARSE_YAML_MAX_KEY 1024		       /* bytes in one flattened key */
 #define PARSE_YAML_MAX_VALUE ((size_t)1 << 20) /* bytes in one value */
-#define PARSE_YAML_ORIGIN_MAX 1100             /* bytes of "<file_name>:<line>" */
+#define PARSE_YAML_ORIGIN_MAX 1100	       /* bytes of "<file_name>:<line>" */
 
 /* Parses data[0..n) (the whole file) into out, which must be an initialised, empty list.
  * Each kv gets origin "<file_name>:<line>" (1-based line of the key that holds the value,

@@ -15,8 +15,8 @@
 #define RAW_DEFAULT_GROUP "default"
 
 struct raw_svc {
-	char *dc;     /* owned: tree path of the deployment-configuration directory */
-	char *group;  /* owned */
+	char *dc;      /* owned: tree path of the deployment-configuration directory */
+	char *group;   /* owned */
 	bool profiles; /* <dc>/profiles/<env>/ holds a file */
 	bool plain;    /* <dc>/<env>/ holds a file */
 };
@@ -36,9 +36,9 @@ static const struct {
 	raw_parse_fn parse;
 	enum raw_kind kind;
 } raw_inputs[] = {
-	{"application.secrets.env", parse_env, RAW_SECRET},
-	{"application.secrets.yaml", parse_yaml, RAW_SECRET},
-	{"application.properties", parse_properties, RAW_CONFIG},
+    {"application.secrets.env", parse_env, RAW_SECRET},
+    {"application.secrets.yaml", parse_yaml, RAW_SECRET},
+    {"application.properties", parse_properties, RAW_CONFIG},
 };
 
 static bool is_alnum(char c)
@@ -61,8 +61,8 @@ int raw_environment_check(const char *e)
 	return 0;
 }
 
-int raw_open_plain(void *arg, const struct tree_file *f, struct secbuf **plain,
-		   bool *encrypted, struct err_ctx *err)
+int raw_open_plain(void *arg, const struct tree_file *f, struct secbuf **plain, bool *encrypted,
+		   struct err_ctx *err)
 {
 	struct secbuf *s;
 	int rc;
@@ -182,8 +182,7 @@ static bool comp_is(const char *p, size_t len, const char *word)
 }
 
 /* Finds every service with a profile directory for env under base (normalised). */
-static int discover(const struct tree *t, const char *base, const char *env,
-		    struct raw_svcs *s)
+static int discover(const struct tree *t, const char *base, const char *env, struct raw_svcs *s)
 {
 	const char *base_group = RAW_DEFAULT_GROUP, *slash;
 	size_t blen = strlen(base);
@@ -265,13 +264,14 @@ static int check_conflicts(const struct kvlist *l, const char *what, struct err_
 	qsort(v, l->n, sizeof(*v), cmp_kv_group_key);
 	for (size_t i = 1; i < l->n && rc == 0; i++) {
 		if (strcmp(v[i - 1]->key, v[i]->key) != 0 ||
-		    strcmp(v[i - 1]->group ? v[i - 1]->group : "", v[i]->group ? v[i]->group : "") != 0)
+		    strcmp(v[i - 1]->group ? v[i - 1]->group : "",
+			   v[i]->group ? v[i]->group : "") != 0)
 			continue;
-		rc = err_set(err, ERR_CONFLICT,
-			     "%s key \"%.128s\" of service \"%.128s\" is defined twice: at %s and at %s",
-			     what, v[i]->key, v[i]->group ? v[i]->group : "",
-			     v[i - 1]->origin ? v[i - 1]->origin : "?",
-			     v[i]->origin ? v[i]->origin : "?");
+		rc = err_set(
+		    err, ERR_CONFLICT,
+		    "%s key \"%.128s\" of service \"%.128s\" is defined twice: at %s and at %s",
+		    what, v[i]->key, v[i]->group ? v[i]->group : "",
+		    v[i - 1]->origin ? v[i - 1]->origin : "?", v[i]->origin ? v[i]->origin : "?");
 	}
 	free(v);
 	return rc;
@@ -351,8 +351,10 @@ int raw_collect(const struct tree *t, const char *base_path, const char *environ
 			       "label value, at most %d characters, no \"..\")",
 			       environment ? environment : "", RAW_MAX_ENVIRONMENT);
 	if ((rc = norm_base(base_path, &base)) != 0)
-		return err_set(err, rc, "base path \"%.256s\" is not a relative path inside the "
-			       "repository", base_path);
+		return err_set(err, rc,
+			       "base path \"%.256s\" is not a relative path inside the "
+			       "repository",
+			       base_path);
 	if ((rc = discover(t, base, environment, &svcs)) != 0) {
 		err_set(err, rc, "base path \"%s\": more than %d service directories", base,
 			RAW_MAX_SERVICES);
@@ -361,8 +363,8 @@ int raw_collect(const struct tree *t, const char *base_path, const char *environ
 	if (svcs.n == 0) {
 		rc = err_set(err, ERR_NOTFOUND,
 			     "no profile directory for environment \"%s\" under base path \"%s\" "
-			     "(looked for <service>/" RAW_DC "/" RAW_PROFILES "/%s/ and <service>/"
-			     RAW_DC "/%s/)",
+			     "(looked for <service>/" RAW_DC "/" RAW_PROFILES
+			     "/%s/ and <service>/" RAW_DC "/%s/)",
 			     environment, base[0] ? base : ".", environment, environment);
 		goto out;
 	}

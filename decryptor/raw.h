@@ -46,8 +46,8 @@ typedef int (*raw_open_fn)(void *arg, const struct tree_file *f, struct secbuf *
 			   bool *encrypted, struct err_ctx *err);
 
 /* The passthrough hook: a copy of the file's bytes, *encrypted = false. arg is unused. */
-int raw_open_plain(void *arg, const struct tree_file *f, struct secbuf **plain,
-		   bool *encrypted, struct err_ctx *err);
+int raw_open_plain(void *arg, const struct tree_file *f, struct secbuf **plain, bool *encrypted,
+		   struct err_ctx *err);
 
 /* Collects the secrets and configs of `environment` under base_path in t (rules above).
  * t, base_path (may be NULL = root), environment and open_arg are borrowed; open must not
