@@ -15,7 +15,7 @@ class ResourceType:
     def __init__(self, group, version, kind, plural, singular=None, namespaced=True,
                  short_names=None, categories=None, status=False, schema=None, builtin=True,
                  storage_version=None, columns=None, fields=None, generation=False,
-                 crd=None, served=True, list_kind=None):
+                 crd=None, served=True, list_kind=None, storage_key=None):
         self.group, self.version, self.kind, self.plural = group, version, kind, plural
         self.singular = singular or kind.lower()
         self.namespaced = namespaced
@@ -31,6 +31,7 @@ class ResourceType:
         self.crd = crd
         self.served = served
         self.list_kind = list_kind or kind + "List"
+        self._storage_key = storage_key
 
     @property
     def gv(self):
@@ -38,7 +39,7 @@ class ResourceType:
 
     @property
     def storage_key(self):
-        return (self.group, self.plural)
+        return self._storage_key or (self.group, self.plural)
 
     def api_version_of_storage(self):
         return "%s/%s" % (self.group, self.storage_version) if self.group else \
@@ -127,7 +128,7 @@ def builtin_types():
         ResourceType("", "v1", "ConfigMap", "configmaps", short_names=["cm"]),
         ResourceType("", "v1", "Event", "events", short_names=["ev"], fields=CORE_EVENT_FIELDS),
         ResourceType("events.k8s.io", "v1", "Event", "events", short_names=["ev"],
-                     fields=NEW_EVENT_FIELDS, storage_version="v1"),
+                     fields=NEW_EVENT_FIELDS, storage_version="v1", storage_key=("", "events")),
         ResourceType("coordination.k8s.io", "v1", "Lease", "leases"),
         ResourceType("apiextensions.k8s.io", "v1", "CustomResourceDefinition",
                      "customresourcedefinitions", namespaced=False,
