@@ -12,6 +12,12 @@ Usage: check.py <moto-url> <credfile> <command> [args...]
   ssm-describe NAME          JSON: exists, type, version, tags
   ssm-value-is NAME VALUE    exit 0 when the parameter value equals VALUE
   ssm-put NAME VALUE [TAGS]  PutParameter by hand (Overwrite; without tags)
+  deny ACTION                replace smc-role's policy: Allow * except Deny ACTION
+  pod-serve PORT TOKENFILE   serve EKS Pod Identity credentials (session credentials of
+                             smc-role, from a signed STS AssumeRole) on 127.0.0.1:PORT, only
+                             to requests whose Authorization equals the token file content
+  repl                       read "command<TAB>arg..." lines on stdin, answer each with one
+                             JSON line {"rc": n, "out": "..."} (saves a Python start per check)
 Values are never printed.
 """
 import json
@@ -24,11 +30,16 @@ REGION = "us-east-1"
 
 
 def client(url, credfile, svc):
+    key = (url, svc)
+    if svc != "iam" and key in CLIENTS:
+        return CLIENTS[key]
     with open(credfile) as f:
         c = json.load(f)
-    return boto3.client(svc, region_name=REGION, endpoint_url=url,
-                        aws_access_key_id=c["AccessKeyId"],
-                        aws_secret_access_key=c["SecretAccessKey"])
+    cl = boto3.client(svc, region_name=REGION, endpoint_url=url,
+                      aws_access_key_id=c["AccessKeyId"],
+                      aws_secret_access_key=c["SecretAccessKey"])
+    CLIENTS[key] = cl
+    return cl
 
 
 def setup(url, credfile):
@@ -39,7 +50,9 @@ def setup(url, credfile):
                       "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
     trust = json.dumps({"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Principal": {"Federated": "test"},
-         "Action": "sts:AssumeRoleWithWebIdentity"}]})
+         "Action": "sts:AssumeRoleWithWebIdentity"},
+        {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:user/checker"},
+         "Action": "sts:AssumeRole"}]})
     iam.create_role(RoleName="smc-role", AssumeRolePolicyDocument=trust)
     iam.put_role_policy(RoleName="smc-role", PolicyName="all", PolicyDocument=doc)
     iam.create_user(UserName="checker")
@@ -65,10 +78,73 @@ def describe(sm, name):
             "stages": sorted(s for v in d.get("VersionIdsToStages", {}).values() for s in v)}
 
 
+def pod_serve(url, credfile, port, tokenfile):
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+    sts = client(url, credfile, "sts")
+    c = sts.assume_role(RoleArn="arn:aws:iam::123456789012:role/smc-role",
+                        RoleSessionName="pod")["Credentials"]
+    body = json.dumps({"AccessKeyId": c["AccessKeyId"], "SecretAccessKey": c["SecretAccessKey"],
+                       "Token": c["SessionToken"],
+                       "Expiration": c["Expiration"].strftime("%Y-%m-%dT%H:%M:%SZ")}).encode()
+    want = open(tokenfile).read().strip()
+
+    class H(BaseHTTPRequestHandler):
+        def log_message(self, *a):
+            pass
+
+        def do_GET(self):
+            ok = self.headers.get("Authorization") == want
+            data = body if ok else b'{"message":"bad token"}'
+            self.send_response(200 if ok else 403)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+    srv = HTTPServer(("127.0.0.1", int(port)), H)
+    print("ready", flush=True)
+    srv.serve_forever()
+
+
+def repl(url, credfile):
+    import io
+    import contextlib
+    for line in sys.stdin:
+        parts = line.rstrip("\n").split("\t")
+        buf = io.StringIO()
+        try:
+            with contextlib.redirect_stdout(buf):
+                rc = dispatch(url, credfile, parts[0], parts[1:]) or 0
+        except Exception as e:  # the test sees rc 3 and the error type, never a value
+            print("check.py:", type(e).__name__, file=sys.stderr)
+            rc = 3
+        sys.stdout.write(json.dumps({"rc": rc, "out": buf.getvalue()}) + "\n")
+        sys.stdout.flush()
+
+
 def main():
     url, credfile, cmd, args = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+    if cmd == "repl":
+        return repl(url, credfile)
+    return dispatch(url, credfile, cmd, args)
+
+
+CLIENTS = {}
+
+
+def dispatch(url, credfile, cmd, args):
     if cmd == "setup":
+        CLIENTS.clear()
         return setup(url, credfile)
+    if cmd == "deny":
+        iam = client(url, credfile, "iam")
+        doc = json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "*", "Resource": "*"},
+            {"Effect": "Deny", "Action": args[0], "Resource": "*"}]})
+        iam.put_role_policy(RoleName="smc-role", PolicyName="all", PolicyDocument=doc)
+        return 0
+    if cmd == "pod-serve":
+        return pod_serve(url, credfile, args[0], args[1])
     if cmd.startswith("ssm-"):
         ssm = client(url, credfile, "ssm")
         if cmd == "ssm-describe":

@@ -193,6 +193,53 @@ ReportHook(POST_ALL)(struct criterion_global_stats *stats)
 /* ---- per-test helpers ---- */
 
 static char credfile[300];
+static FILE *helper_in, *helper_out; /* check.py repl of this test process */
+
+static void helper_start(void)
+{
+	int in[2], out[2];
+	pid_t p;
+
+	cr_assert_eq(pipe(in), 0);
+	cr_assert_eq(pipe(out), 0);
+	p = fork();
+	cr_assert_geq(p, 0);
+	if (p == 0) {
+		dup2(in[0], 0);
+		dup2(out[1], 1);
+		close(in[1]);
+		close(out[0]);
+		execlp("python3", "python3", CHECK, getenv("T_MOTO"), credfile, "repl", (char *)NULL);
+		_exit(127);
+	}
+	close(in[0]);
+	close(out[1]);
+	helper_in = fdopen(in[1], "w");
+	helper_out = fdopen(out[0], "r");
+	cr_assert(helper_in && helper_out);
+}
+
+/* One check.py command through the helper; its output into out (may be NULL). */
+static int check(char *out, const char *cmd, const char *a1, const char *a2)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	json_t *j;
+	int rc;
+
+	fprintf(helper_in, "%s%s%s%s%s\n", cmd, a1 ? "\t" : "", a1 ? a1 : "", a2 ? "\t" : "",
+		a2 ? a2 : "");
+	fflush(helper_in);
+	cr_assert_gt(getline(&line, &cap, helper_out), 0, "check.py helper died");
+	j = json_loads(line, 0, NULL);
+	free(line);
+	cr_assert_not_null(j);
+	rc = (int)json_integer_value(json_object_get(j, "rc"));
+	if (out != NULL)
+		snprintf(out, OUT_MAX, "%s", json_string_value(json_object_get(j, "out")));
+	json_decref(j);
+	return rc;
+}
 
 static void url(char *dst, size_t n, const char *base, const char *path)
 {
@@ -214,9 +261,8 @@ static void setup(void)
 	url(u, sizeof(u), "T_PROXY", "/_proxy/reset");
 	cr_assert_eq(http_post(u, NULL), 200);
 	snprintf(credfile, sizeof(credfile), "%s/checker.json", getenv("T_DIR"));
-	cr_assert_eq(run(NULL, 0, (char *[]){"python3", CHECK, getenv("T_MOTO"), credfile, "setup",
-					     NULL}),
-		     0, "IAM setup failed");
+	helper_start();
+	cr_assert_eq(check(NULL, "setup", NULL, NULL), 0, "IAM setup failed");
 	snprintf(tok, sizeof(tok), "%s/token.jwt", getenv("T_DIR"));
 	f = fopen(tok, "w");
 	cr_assert_not_null(f);
@@ -231,13 +277,6 @@ static void setup(void)
 	unsetenv("AWS_ENDPOINT_URL");
 }
 
-static int check(char *out, const char *cmd, const char *a1, const char *a2)
-{
-	char *argv[] = {"python3", CHECK, getenv("T_MOTO"), credfile, (char *)cmd, (char *)a1,
-			(char *)a2, NULL};
-
-	return run(out, OUT_MAX, argv);
-}
 
 static json_t *describe(const char *name, const char *cmd)
 {
@@ -330,18 +369,19 @@ static void items_free(struct items *it)
 	it->n = 0;
 }
 
-/* One job run: open → begin → sync(kind) → commit → close, after giving moto exactly one
- * free (unsigned) call for the STS exchange. */
+/* One job run: open → begin → sync(kind) → commit → close. With web identity moto gets
+ * exactly one free (unsigned) call, for the STS exchange; otherwise none. */
 static int sync_run(const struct job *job, enum item_kind kind, const struct items *it,
 		    struct report *rep)
 {
+	const char *free_calls = getenv("AWS_WEB_IDENTITY_TOKEN_FILE") ? "1" : "0";
 	struct err_ctx err = {{0}};
 	void *st = NULL;
 	char u[256];
 	int rc;
 
 	url(u, sizeof(u), "T_MOTO", "/moto-api/reset-auth");
-	cr_assert_eq(http_post(u, "1"), 200);
+	cr_assert_eq(http_post(u, free_calls), 200);
 	report_init(rep);
 	cr_assert_eq(provider_aws.open(job, &st, &err), 0, "open: %s", err.msg);
 	cr_assert_eq(provider_aws.begin(st, &err), 0);
@@ -675,6 +715,109 @@ Test(aws, bad_token_file_fails_the_store_not_silently)
 	add(&it, "app-x", "x");
 	cr_expect_neq(sync_run(&job, ITEM_SECRET, &it, &rep), 0);
 	report_free(&rep);
+	items_free(&it);
+}
+
+/* AccessDenied on one action: that item fails with a reason naming the action and the
+ * secret; the others are still written. */
+Test(aws, access_denied_is_per_item)
+{
+	struct job job = make_job();
+	struct items it = {0}, it2 = {0};
+	struct report rep;
+	const struct result_item *r;
+
+	add(&it, "app-old", "v1");
+	cr_assert_eq(sync_run(&job, ITEM_SECRET, &it, &rep), 0);
+	report_free(&rep);
+	cr_assert_eq(check(NULL, "deny", "secretsmanager:CreateSecret", NULL), 0);
+	add(&it2, "app-old", "v2");
+	add(&it2, "app-new", "n1");
+	cr_assert_eq(sync_run(&job, ITEM_SECRET, &it2, &rep), 0);
+	expect_outcome(&rep, "app-old", ITEM_WRITTEN);
+	r = outcome(&rep, "app-new");
+	cr_expect_eq(r->outcome, ITEM_FAILED);
+	cr_expect_not_null(strstr(r->reason, "CreateSecret"), "reason: %s", r->reason);
+	cr_expect_not_null(strstr(r->reason, "app-new"), "reason: %s", r->reason);
+	cr_expect_null(strstr(r->reason, "n1"));
+	cr_expect_eq(check(NULL, "value-is", "app-old", "v2"), 0);
+	report_free(&rep);
+	items_free(&it);
+	items_free(&it2);
+}
+
+/* Static keys from the environment (the last link of the chain). */
+Test(aws, static_keys_from_environment)
+{
+	struct job job = make_job();
+	struct items it = {0};
+	struct report rep;
+	json_t *c = json_load_file(credfile, 0, NULL);
+
+	cr_assert_not_null(c);
+	unsetenv("AWS_ROLE_ARN");
+	unsetenv("AWS_WEB_IDENTITY_TOKEN_FILE");
+	setenv("AWS_ACCESS_KEY_ID", json_string_value(json_object_get(c, "AccessKeyId")), 1);
+	setenv("AWS_SECRET_ACCESS_KEY", json_string_value(json_object_get(c, "SecretAccessKey")), 1);
+	add(&it, "app-envkeys", "x");
+	cr_assert_eq(sync_run(&job, ITEM_SECRET, &it, &rep), 0);
+	expect_outcome(&rep, "app-envkeys", ITEM_WRITTEN);
+	cr_expect_eq(counts("sts.AssumeRoleWithWebIdentity"), 0);
+	report_free(&rep);
+	/* a wrong secret key is refused by moto's signature check (the store is unusable) */
+	setenv("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", 1);
+	cr_expect_eq(sync_run(&job, ITEM_SECRET, &it, &rep), ERR_PERM);
+	report_free(&rep);
+	json_decref(c);
+	items_free(&it);
+}
+
+/* EKS Pod Identity: credentials from a local endpoint that wants the token file's content
+ * in Authorization. */
+Test(aws, pod_identity_endpoint)
+{
+	struct job job = make_job();
+	struct items it = {0};
+	struct report rep;
+	char tok[300], port[16], u[64], line[300];
+	int p = free_port();
+	pid_t pid;
+	FILE *f;
+
+	snprintf(tok, sizeof(tok), "%s/pod-token", getenv("T_DIR"));
+	f = fopen(tok, "w");
+	cr_assert_not_null(f);
+	fputs("pod-identity-token-123\n", f);
+	fclose(f);
+	snprintf(port, sizeof(port), "%d", p);
+	snprintf(line, sizeof(line), "%s/pod.log", getenv("T_DIR"));
+	pid = spawn((char *[]){"python3", CHECK, getenv("T_MOTO"), credfile, "pod-serve", port, tok,
+			       NULL},
+		    line);
+	for (int i = 0; i < 200 && !port_open(p); i++)
+		usleep(50000);
+	cr_assert(port_open(p), "pod identity server did not start");
+	unsetenv("AWS_ROLE_ARN");
+	unsetenv("AWS_WEB_IDENTITY_TOKEN_FILE");
+	snprintf(u, sizeof(u), "http://127.0.0.1:%d/v1/credentials", p);
+	setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", u, 1);
+	setenv("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", tok, 1);
+	add(&it, "app-pod", "x");
+	cr_expect_eq(sync_run(&job, ITEM_SECRET, &it, &rep), 0);
+	if (rep.n > 0)
+		expect_outcome(&rep, "app-pod", ITEM_WRITTEN);
+	report_free(&rep);
+	/* a wrong token is refused by the endpoint */
+	f = fopen(tok, "w");
+	fputs("wrong\n", f);
+	fclose(f);
+	cr_expect_neq(sync_run(&job, ITEM_SECRET, &it, &rep), 0);
+	report_free(&rep);
+	kill(-pid, SIGTERM);
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+	unsetenv("AWS_CONTAINER_CREDENTIALS_FULL_URI");
+	unsetenv("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
 	items_free(&it);
 }
 
