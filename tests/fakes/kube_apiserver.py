@@ -39,6 +39,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from kube import certs                       # noqa: E402
+from kube import pb                          # noqa: E402
 from kube import registry as R               # noqa: E402
 from kube.store import Store                 # noqa: E402
 from kube.util import ApiError, bad_request, parse_bool  # noqa: E402
@@ -148,6 +149,8 @@ class Handler(BaseHTTPRequestHandler):
     def _parse(self, raw, ctype):
         if not raw:
             return None
+        if ctype == "application/vnd.kubernetes.protobuf":
+            return pb.decode(raw)
         try:
             if ctype == "application/apply-patch+yaml" or ctype.endswith("yaml"):
                 if yaml is None:
