@@ -1,0 +1,132 @@
+#!/bin/bash
+# deploy/crd: both SecretManagerConfig CRDs have the same schema, the schema has every field
+# of DESIGN.md §3 and the reference (docs/reference-controller.md §1), kustomize renders
+# them, and kubectl (server-side dry run against the fake apiserver) accepts the examples
+# and the reference's enum spellings and rejects what the schema forbids.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+src=${SMC_SOURCE_DIR:-$(cd "$here/../.." && pwd)}
+export PYTHONDONTWRITEBYTECODE=1
+work=$(mktemp -d /tmp/smc-crd-XXXXXX)
+server_pid=
+cleanup() {
+	[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+	rm -rf "$work"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+ok() { echo "ok: $*"; }
+
+python3 - "$src/deploy/crd" <<'EOF' || fail "CRD files"
+import copy, sys, yaml
+d = sys.argv[1]
+a = yaml.safe_load(open(d + "/secretmanagerconfigs.secret-management.octopilot.io.yaml"))
+b = yaml.safe_load(open(d + "/secretmanagerconfigs.secret-management.microscaler.io.yaml"))
+assert a["spec"]["group"] == "secret-management.octopilot.io"
+assert b["spec"]["group"] == "secret-management.microscaler.io"
+assert [v["name"] for v in a["spec"]["versions"]] == ["v1beta1"]
+assert [v["name"] for v in b["spec"]["versions"]] == ["v1"]
+va, vb = a["spec"]["versions"][0], b["spec"]["versions"][0]
+assert va["storage"] and va["served"] and vb["storage"] and vb["served"]
+assert va["subresources"] == {"status": {}} == vb["subresources"]
+assert va["schema"] == vb["schema"], "schemas differ"
+assert va["additionalPrinterColumns"] == vb["additionalPrinterColumns"]
+assert a["spec"]["names"]["shortNames"] == ["smc"] and a["spec"]["scope"] == "Namespaced"
+assert "shortNames" not in b["spec"]["names"], "smc would be ambiguous"
+cols = {c["name"]: c["jsonPath"] for c in va["additionalPrinterColumns"]}
+assert cols["Ready"] == '.status.conditions[?(@.type=="Ready")].status', cols
+assert cols["Secrets"] == ".status.secretsSynced" and cols["Revision"] == ".status.lastAppliedRevision"
+assert cols["Phase"] == ".status.phase" and cols["Age"] == ".metadata.creationTimestamp"
+s = va["schema"]["openAPIV3Schema"]["properties"]
+def has(path):
+    cur = {"properties": s}
+    for p in path.split("."):
+        cur = cur.get("properties", {}).get(p)
+        if cur is None:
+            return False
+    return True
+want = """spec.sourceRef.kind spec.sourceRef.name spec.sourceRef.namespace
+spec.sourceRef.gitCredentials.name spec.sourceRef.gitCredentials.namespace
+spec.provider.type spec.provider.gcp.projectId spec.provider.gcp.location spec.provider.gcp.region
+spec.provider.gcp.auth.authType spec.provider.gcp.auth.serviceAccountEmail
+spec.provider.gcp.auth.secretName spec.provider.gcp.auth.secretNamespace spec.provider.gcp.auth.secretKey
+spec.provider.aws.region spec.provider.aws.endpoint spec.provider.aws.auth.authType
+spec.provider.aws.auth.roleArn spec.provider.aws.auth.secretName spec.provider.aws.auth.secretNamespace
+spec.provider.azure.vaultName spec.provider.azure.location spec.provider.azure.auth.authType
+spec.provider.azure.auth.clientId spec.provider.azure.auth.tenantId spec.provider.azure.auth.secretName
+spec.provider.local.path
+spec.secrets.environment spec.secrets.kustomizePath spec.secrets.basePath spec.secrets.prefix spec.secrets.suffix
+spec.configs.enabled spec.configs.store spec.configs.parameterPath spec.configs.appConfigEndpoint
+spec.reconcileInterval spec.gitRepositoryPullInterval spec.suspend spec.suspendGitPulls
+spec.diffDiscovery spec.triggerUpdate spec.prune spec.deletionPolicy spec.adoptExisting
+spec.otel spec.notifications spec.logging spec.hotReload
+status.observedGeneration status.conditions status.phase status.description
+status.lastAppliedRevision status.lastAttemptedRevision status.lastReconcileTime
+status.nextReconcileTime status.secretsSynced status.configsSynced
+status.inventory.secrets status.inventory.configs status.sync.secrets status.sync.properties
+status.decryptionStatus status.lastDecryptionAttempt status.lastDecryptionError
+status.sopsKeyAvailable status.sopsKeySecretName status.sopsKeyNamespace status.sopsKeyLastChecked""".split()
+missing = [p for p in want if not has(p)]
+assert not missing, "missing from the schema: %s" % missing
+cond = s["status"]["properties"]["conditions"]["items"]["properties"]
+for f in ("type", "status", "reason", "message", "lastTransitionTime", "observedGeneration"):
+    assert f in cond, f
+spec = s["spec"]
+assert spec["required"] == ["sourceRef", "provider", "secrets"]
+assert spec["properties"]["secrets"]["required"] == ["environment"]
+defaults = {k: v.get("default") for k, v in spec["properties"].items() if "default" in v}
+assert defaults == {"reconcileInterval": "1m", "gitRepositoryPullInterval": "5m", "suspend": False,
+                    "suspendGitPulls": False, "diffDiscovery": True, "triggerUpdate": True,
+                    "deletionPolicy": "Retain", "adoptExisting": False}, defaults
+print("ok: CRD files: same schema, every field, defaults, printer columns")
+EOF
+
+kubectl kustomize "$src/deploy/crd" >"$work/k.yaml" 2>&1 || fail "kubectl kustomize deploy/crd: $(cat "$work/k.yaml")"
+[ "$(grep -c '^kind: CustomResourceDefinition' "$work/k.yaml")" = 2 ] || fail "kustomize did not render two CRDs"
+ok "kustomize renders deploy/crd"
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+python3 "$here/kube_apiserver.py" --port "$port" --cert-dir "$work/certs" --crd-dir "$src/deploy/crd" \
+	>"$work/server.out" 2>"$work/server.err" &
+server_pid=$!
+for _ in $(seq 100); do grep -q '^ready$' "$work/server.out" 2>/dev/null && break; sleep 0.2; done
+grep -q '^ready$' "$work/server.out" || fail "server did not start: $(cat "$work/server.err")"
+kdir=$(dirname "$(readlink -f "$(command -v gcloud)")")
+K=("$kdir/kubectl.1.33" --kubeconfig "$work/certs/kubeconfig-http.yaml" --cache-dir "$work/cache")
+
+out=$("${K[@]}" apply --dry-run=server -f "$src/deploy/examples/" 2>&1) || fail "examples: $out"
+[ "$(grep -c 'created (server dry run)' <<<"$out")" = 2 ] || fail "examples: $out"
+out=$("${K[@]}" get smc -A -o name 2>&1)
+[ -z "$out" ] || fail "dry run stored something: $out"
+ok "examples accepted"
+
+# accept: $1 = a spec fragment (YAML flow), merged into a minimal valid object
+try() { # expect(accept|reject) apiVersion provider-yaml [extra spec lines]
+	local expect=$1 av=$2 prov=$3 extra=${4:-} out rc
+	printf 'apiVersion: %s\nkind: SecretManagerConfig\nmetadata: {name: t, namespace: default}\nspec:\n  sourceRef: {kind: %s, name: repo, namespace: flux-system}\n  provider: %s\n  secrets: {environment: dev}\n%b' \
+		"$av" "${SRC_KIND:-GitRepository}" "$prov" "$extra" >"$work/t.yaml"
+	out=$("${K[@]}" apply --dry-run=server -f "$work/t.yaml" 2>&1)
+	rc=$?
+	if [ "$expect" = accept ] && [ $rc -ne 0 ]; then fail "rejected $av $prov $extra: $out"; fi
+	if [ "$expect" = reject ] && [ $rc -eq 0 ]; then fail "accepted $av $prov $extra: $out"; fi
+	echo "$out"
+}
+for av in secret-management.octopilot.io/v1beta1 secret-management.microscaler.io/v1; do
+	try accept $av '{type: gcp, gcp: {projectId: p-123456, location: europe-west1, auth: {authType: WorkloadIdentity, serviceAccountEmail: a@b.c}}}' >/dev/null
+	try accept $av '{gcp: {region: europe-west1, auth: {authType: workloadIdentity}}}' >/dev/null
+	try accept $av '{aws: {region: eu-west-1, auth: {authType: Irsa, roleArn: "arn:aws:iam::1:role/x"}}}' >/dev/null
+	try accept $av '{aws: {region: eu-west-1, auth: {authType: irsa}}}' >/dev/null
+	try accept $av '{azure: {vaultName: v1, auth: {authType: ManagedIdentity}}}' >/dev/null
+	try accept $av '{local: {}}' '  configs: {enabled: true, store: ParameterManager}\n' >/dev/null
+	out=$(try reject $av '{aws: {region: eu-west-1, auth: {authType: Magic}}}')
+	[[ "$out" == *'spec.provider.aws.auth.authType: Unsupported value: "Magic"'* ]] || fail "enum message: $out"
+	out=$(try reject $av '{gcp: {location: x}, aws: {region: y}}')
+	[[ "$out" == *"spec.provider"*"oneOf"* ]] || fail "two providers: $out"
+	try reject $av '{}' >/dev/null
+	try reject $av '{local: {}}' '  deletionPolicy: Purge\n' >/dev/null
+	try reject $av '{local: {}}' '  reconcileInterval: 1m30s\n' >/dev/null
+	SRC_KIND=HelmRepository try reject $av '{local: {}}' >/dev/null
+	SRC_KIND=Directory try accept $av '{local: {}}' >/dev/null
+done
+ok "reference spellings accepted, schema violations rejected (both groups)"
+echo PASS
