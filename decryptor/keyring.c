@@ -446,3 +446,21 @@ int keyring_age_identities(const struct keyring *kr, const char *ns,
 	*n = c;
 	return 0;
 }
+
+int keyring_age_decrypt(const struct keyring *kr, const char *ns, const uint8_t *in, size_t n,
+			struct secbuf **plain, struct err_ctx *err)
+{
+	const struct age_identity **ids = NULL;
+	size_t nids = 0;
+	int rc;
+
+	if ((rc = keyring_age_identities(kr, ns, &ids, &nids)) != 0)
+		return rc;
+	if (nids == 0) {
+		free(ids);
+		return err_set(err, ERR_NOKEY, "no usable key (no age identity loaded)");
+	}
+	rc = age_decrypt((const struct age_identity *const *)ids, nids, in, n, plain, err);
+	free(ids);
+	return rc;
+}

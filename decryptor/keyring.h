@@ -55,6 +55,11 @@ int keyring_unwrap(const struct keyring *kr, const char *ns, enum keyring_kind k
 int keyring_age_identities(const struct keyring *kr, const char *ns,
 			   const struct age_identity ***ids, size_t *n);
 
+/* Decrypts a whole age file (binary or armored) with the identities allowed for ns.
+ * Owned *plain. ERR_NOKEY when none matches. */
+int keyring_age_decrypt(const struct keyring *kr, const char *ns, const uint8_t *in, size_t n,
+			struct secbuf **plain, struct err_ctx *err);
+
 /* Cache counters (hits, misses) since creation. */
 void keyring_cache_stats(const struct keyring *kr, size_t *hits, size_t *misses);
 

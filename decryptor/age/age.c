@@ -221,6 +221,10 @@ int age_header_parse(const uint8_t *in, size_t n, struct age_header **out,
 			goto out;
 		}
 		if (len >= 3 && memcmp(in + pos, "---", 3) == 0) {
+			if (h->n == 0) {
+				rc = err_set(err, ERR_INVAL, "age header: no recipient stanza");
+				goto out;
+			}
 			h->mac_covered = pos + 3;
 			if (len != 3 + 1 + 43 || in[pos + 3] != ' ' ||
 			    age_b64_decode((const char *)in + pos + 4, 43, 0, h->mac,

@@ -14,6 +14,7 @@
 #include "common/str.h"
 #include "common/xmalloc.h"
 #include "decryptor/age/age.h"
+#include "decryptor/age/age_armor.h"
 #include "decryptor/keyring.h"
 #include "decryptor/pgp.h"
 #include "decryptor/sops/sops_cipher.h"
@@ -710,6 +711,22 @@ out:
 	sops_node_free(mn);
 	sops_tree_clear(&t);
 	return rc;
+}
+
+int sops_decrypt_auto(const struct keyring *kr, const char *ns, const char *file_name,
+		      const uint8_t *data, size_t n, struct secbuf **plain, struct err_ctx *err)
+{
+	static const char v1[] = "age-encryption.org/v1\n";
+	int rc;
+
+	if (age_armor_detect(data, n) ||
+	    (n >= sizeof(v1) - 1 && memcmp(data, v1, sizeof(v1) - 1) == 0)) {
+		rc = keyring_age_decrypt(kr, ns, data, n, plain, err);
+		if (rc != 0)
+			err_wrap(err, rc, "%s", file_name ? file_name : "(input)");
+		return rc;
+	}
+	return sops_decrypt(kr, ns, file_name, data, n, plain, err);
 }
 
 /* ---- encrypt ------------------------------------------------------------------------- */

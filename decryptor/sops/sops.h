@@ -36,6 +36,11 @@ int sops_is_encrypted(const char *file_name, const uint8_t *data, size_t n);
 int sops_decrypt(const struct keyring *kr, const char *ns, const char *file_name,
 		 const uint8_t *data, size_t n, struct secbuf **plain, struct err_ctx *err);
 
+/* What `smc decrypt FILE` opens: a plain age file (binary or armored) is decrypted with
+ * the keyring's age identities, anything else goes to sops_decrypt. Owned *plain. */
+int sops_decrypt_auto(const struct keyring *kr, const char *ns, const char *file_name,
+		      const uint8_t *data, size_t n, struct secbuf **plain, struct err_ctx *err);
+
 struct sops_encrypt_opts {
 	const char *const *age;       /* age recipients ("age1...") */
 	size_t nage;

@@ -142,8 +142,10 @@ static int add_anchor(struct yparse *p, const char *name, struct sops_node *node
 	return 0;
 }
 
-/* Places a finished node in the current container (or as a document). */
-static int place(struct yparse *p, struct sops_node *node, int line)
+/* Places a finished node in the current container (or as a document). flush: attach the
+ * pending comments first (they precede a scalar; a closing container leaves them for what
+ * follows it). */
+static int place(struct yparse *p, struct sops_node *node, int line, int flush)
 {
 	struct frame *f;
 	size_t i;
@@ -154,7 +156,7 @@ static int place(struct yparse *p, struct sops_node *node, int line)
 		return err_set(p->err, ERR_INVAL, "yaml: line %d: top level is not a mapping", line);
 	}
 	f = &p->stack[p->depth - 1];
-	if ((rc = flush_pending(p, f->node, 0)) != 0) {
+	if (flush && (rc = flush_pending(p, f->node, 0)) != 0) {
 		sops_node_free(node);
 		return rc;
 	}
@@ -243,7 +245,7 @@ static int on_scalar(struct yparse *p, yaml_event_t *ev)
 			return rc;
 		return sops_tree_add_doc(p->t, node);
 	}
-	return place(p, node, node->line);
+	return place(p, node, node->line, 1);
 }
 
 static int on_start(struct yparse *p, yaml_event_t *ev, enum sops_kind kind)
@@ -259,6 +261,20 @@ static int on_start(struct yparse *p, yaml_event_t *ev, enum sops_kind kind)
 			       ev->start_mark.line + 1, SOPS_MAX_DEPTH);
 	if (p->depth == 0 && kind != SOPS_MAP)
 		return err_set(p->err, ERR_INVAL, "yaml: top level is a sequence, not a mapping");
+	/* comments before the container at a lower column belong to the enclosing one */
+	if (p->depth > 0) {
+		size_t i, keep = 0;
+
+		for (i = 0; i < p->npend; i++) {
+			if (p->pend[i].col < ev->start_mark.column) {
+				if ((rc = attach_comment(p, p->stack[p->depth - 1].node, &p->pend[i])) != 0)
+					return rc;
+			} else {
+				p->pend[keep++] = p->pend[i];
+			}
+		}
+		p->npend = keep;
+	}
 	if ((rc = sops_node_new(p->t, kind, &node)) != 0)
 		return err_set(p->err, rc, "yaml: too many nodes");
 	node->line = (int)ev->start_mark.line + 1;
@@ -292,7 +308,7 @@ static int on_end(struct yparse *p)
 	if (p->depth == 0) {
 		rc = sops_tree_add_doc(p->t, node);
 	} else {
-		rc = place(p, node, node->line);
+		rc = place(p, node, node->line, 0);
 	}
 	if (rc == 0 && anchor != NULL)
 		rc = add_anchor(p, anchor, node);
@@ -311,7 +327,7 @@ static int on_alias(struct yparse *p, yaml_event_t *ev)
 	if ((rc = sops_node_copy(p->t, src, &cp)) != 0)
 		return err_set(p->err, rc, "yaml: line %zu: alias expansion exceeds %d nodes",
 			       ev->start_mark.line + 1, SOPS_MAX_NODES);
-	return place(p, cp, (int)ev->start_mark.line + 1);
+	return place(p, cp, (int)ev->start_mark.line + 1, 1);
 }
 
 int sops_yaml_parse(const uint8_t *in, size_t n, struct sops_tree *t, struct err_ctx *err)
@@ -445,17 +461,60 @@ static int plain_safe(const uint8_t *s, size_t n)
 	return sops_value_resolve_yaml((const char *)s, n) == SOPS_T_STR;
 }
 
+/* Decodes one UTF-8 sequence at s[0..n); returns its length (0: invalid). */
+static size_t utf8_decode(const uint8_t *s, size_t n, uint32_t *cp)
+{
+	size_t len, i;
+	uint32_t c;
+
+	if (s[0] < 0x80) {
+		*cp = s[0];
+		return 1;
+	}
+	if ((s[0] & 0xE0) == 0xC0) {
+		len = 2;
+		c = s[0] & 0x1F;
+	} else if ((s[0] & 0xF0) == 0xE0) {
+		len = 3;
+		c = s[0] & 0x0F;
+	} else if ((s[0] & 0xF8) == 0xF0) {
+		len = 4;
+		c = s[0] & 0x07;
+	} else {
+		return 0;
+	}
+	if (len > n)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xC0) != 0x80)
+			return 0;
+		c = (c << 6) | (s[i] & 0x3F);
+	}
+	if ((len == 2 && c < 0x80) || (len == 3 && c < 0x800) || (len == 4 && c < 0x10000) ||
+	    c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
+		return 0;
+	*cp = c;
+	return len;
+}
+
+/* Double-quoted scalar: every character YAML would not read back verbatim (controls,
+ * line separators NEL/LS/PS, non-printables, invalid UTF-8 bytes) is escaped. */
 static int put_quoted(struct secbuf *o, const uint8_t *s, size_t n)
 {
-	char esc[8];
-	size_t i;
-	int rc;
+	static const char hx[] = "0123456789abcdef";
+	char esc[12];
+	size_t i = 0, l;
+	uint32_t c;
+	int rc, k;
 
 	if ((rc = put(o, "\"")) != 0)
 		return rc;
-	for (i = 0; i < n; i++) {
-		uint8_t c = s[i];
-
+	while (i < n) {
+		l = utf8_decode(s + i, n - i, &c);
+		if (l == 0) { /* not UTF-8: written as the code point of the byte */
+			c = s[i];
+			l = 1;
+		}
 		if (c == '"' || c == '\\') {
 			esc[0] = '\\';
 			esc[1] = (char)c;
@@ -466,19 +525,32 @@ static int put_quoted(struct secbuf *o, const uint8_t *s, size_t n)
 			rc = put(o, "\\t");
 		} else if (c == '\r') {
 			rc = put(o, "\\r");
-		} else if (c < 0x20 || c == 0x7f) {
-			static const char hx[] = "0123456789abcdef";
-
+		} else if (c == 0x85) {
+			rc = put(o, "\\N");
+		} else if (c == 0x2028) {
+			rc = put(o, "\\L");
+		} else if (c == 0x2029) {
+			rc = put(o, "\\P");
+		} else if ((c >= 0x20 && c <= 0x7E && l == 1) || (c >= 0xA0 && c <= 0xD7FF && l > 1) ||
+			   (c >= 0xE000 && c <= 0xFFFD && c != 0xFEFF && l > 1) ||
+			   (c >= 0x10000 && l > 1)) {
+			rc = secbuf_put(o, s + i, l);
+		} else if (c <= 0xFF) {
 			esc[0] = '\\';
 			esc[1] = 'x';
 			esc[2] = hx[c >> 4];
 			esc[3] = hx[c & 15];
 			rc = secbuf_put(o, esc, 4);
 		} else {
-			rc = secbuf_put(o, &c, 1);
+			esc[0] = '\\';
+			esc[1] = 'u';
+			for (k = 0; k < 4; k++)
+				esc[2 + k] = hx[(c >> (12 - 4 * k)) & 15];
+			rc = secbuf_put(o, esc, 6);
 		}
 		if (rc != 0)
 			return rc;
+		i += l;
 	}
 	return put(o, "\"");
 }
