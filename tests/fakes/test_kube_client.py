@@ -44,15 +44,17 @@ class Fake:
             [SERVER_PY, os.path.join(HERE, "kube_apiserver.py"), "--port", str(self.port),
              "--tls-port", str(self.tls_port), "--cert-dir", self.dir,
              "--crd-dir", os.path.join(SRC, "deploy", "crd"),
-             "--bookmark-interval", "0.5"],
+             "--bookmark-interval", "0.5",
+             "--state-dump", os.path.join(self.dir, "state.json")],
             stdout=subprocess.PIPE, stderr=sys.stderr, env=env, text=True)
         line = self.proc.stdout.readline().strip()
         if line != "ready":
             raise RuntimeError("fake apiserver did not start: %r" % line)
 
-    def hook(self, path, body=None):
+    def hook(self, path, body=None, method="POST"):
         req = urllib.request.Request("http://127.0.0.1:%d%s" % (self.port, path),
-                                     data=json.dumps(body or {}).encode(), method="POST")
+                                     data=json.dumps(body or {}).encode()
+                                     if method == "POST" else None, method=method)
         with urllib.request.urlopen(req, timeout=10) as r:
             return json.loads(r.read())
 
@@ -390,6 +392,109 @@ class KubeClientTest(unittest.TestCase):
         body.metadata = client.V1ObjectMeta(name="bad-event")
         e = self.assertApiError(422, "Invalid", ev.create_namespaced_event, NS, body)
         self.assertIn("action", json.loads(e.body)["message"])
+
+    # ---- CRDs, Flux and Argo kinds, namespaces, discovery, hooks --------------------------
+    def test_crd_lifecycle(self):
+        ext = client.ApiextensionsV1Api(self.api)
+        crd = {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+               "metadata": {"name": "widgets.example.io"},
+               "spec": {"group": "example.io", "scope": "Namespaced",
+                        "names": {"kind": "Widget", "plural": "widgets"},
+                        "versions": [{"name": "v1", "served": True, "storage": True,
+                                      "schema": {"openAPIV3Schema": {
+                                          "type": "object", "properties": {"spec": {
+                                              "type": "object", "required": ["size"],
+                                              "properties": {"size": {"type": "integer",
+                                                                      "default": 1,
+                                                                      "maximum": 10}}}}}}}]}}
+        bad = json.loads(json.dumps(crd))
+        bad["metadata"]["name"] = "wrong.example.io"
+        self.assertApiError(422, "Invalid", ext.create_custom_resource_definition, bad)
+        self.assertApiError(404, "NotFound", self.co.list_namespaced_custom_object,
+                            "example.io", "v1", NS, "widgets")
+        made = ext.create_custom_resource_definition(crd)
+        conds = {c.type: c.status for c in made.status.conditions}
+        self.assertEqual(conds.get("Established"), "True")
+        w = self.co.create_namespaced_custom_object(
+            "example.io", "v1", NS, "widgets",
+            {"apiVersion": "example.io/v1", "kind": "Widget", "metadata": {"name": "w"},
+             "spec": {"size": 3, "colour": "red"}})
+        self.assertEqual(w["spec"], {"size": 3})          # unknown field pruned
+        self.assertApiError(422, "Invalid", self.co.create_namespaced_custom_object,
+                            "example.io", "v1", NS, "widgets",
+                            {"apiVersion": "example.io/v1", "kind": "Widget",
+                             "metadata": {"name": "big"}, "spec": {"size": 11}})
+        groups = [g.name for g in client.ApisApi(self.api).get_api_versions().groups]
+        self.assertIn("example.io", groups)
+        ext.delete_custom_resource_definition("widgets.example.io")
+        self.assertApiError(404, None, self.co.list_namespaced_custom_object,
+                            "example.io", "v1", NS, "widgets")
+        groups = [g.name for g in client.ApisApi(self.api).get_api_versions().groups]
+        self.assertNotIn("example.io", groups)
+
+    def test_flux_and_argo_kinds(self):
+        flux = "source.toolkit.fluxcd.io"
+        gr = {"apiVersion": flux + "/v1", "kind": "GitRepository",
+              "metadata": {"name": "repo"},
+              "spec": {"url": "http://127.0.0.1/repo.git", "interval": "1m",
+                       "ref": {"branch": "main"}}}
+        self.co.create_namespaced_custom_object(flux, "v1", NS, "gitrepositories", gr)
+        art = {"artifact": {"revision": "main@sha1:0123", "digest": "sha256:ab",
+                            "url": "http://127.0.0.1/a.tar.gz"}}
+        self.co.patch_namespaced_custom_object_status(flux, "v1", NS, "gitrepositories",
+                                                      "repo", {"status": art})
+        old = self.co.get_namespaced_custom_object(flux, "v1beta2", NS, "gitrepositories",
+                                                   "repo")
+        self.assertEqual(old["apiVersion"], flux + "/v1beta2")
+        self.assertEqual(old["status"]["artifact"]["revision"], "main@sha1:0123")
+        for plural in ("ocirepositories", "buckets"):
+            self.assertEqual(self.co.list_namespaced_custom_object(
+                flux, "v1beta2", NS, plural)["items"], [])
+        app = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
+               "metadata": {"name": "app"},
+               "spec": {"source": {"repoURL": "http://127.0.0.1/r.git", "path": "p"}},
+               "status": {"sync": {"revision": "abc"}}}
+        a = self.co.create_namespaced_custom_object("argoproj.io", "v1alpha1", NS,
+                                                    "applications", app)
+        self.assertEqual(a["status"]["sync"]["revision"], "abc")   # no status subresource
+
+    def test_namespace_deletion(self):
+        self.core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name="tmp")))
+        self.core.create_namespaced_config_map("tmp", client.V1ConfigMap(
+            metadata=client.V1ObjectMeta(name="c")))
+        self.co.create_namespaced_custom_object(GROUP, VERSION, "tmp", PLURAL, smc("held"))
+        self.co.patch_namespaced_custom_object(GROUP, VERSION, "tmp", PLURAL, "held",
+                                               {"metadata": {"finalizers": ["x/y"]}})
+        self.core.delete_namespace("tmp")
+        self.assertEqual(self.core.read_namespace("tmp").status.phase, "Terminating")
+        self.assertApiError(404, "NotFound", self.core.read_namespaced_config_map, "c", "tmp")
+        self.assertApiError(403, "Forbidden", self.core.create_namespaced_config_map, "tmp",
+                            client.V1ConfigMap(metadata=client.V1ObjectMeta(name="d")))
+        self.co.patch_namespaced_custom_object(GROUP, VERSION, "tmp", PLURAL, "held",
+                                               {"metadata": {"finalizers": None}})
+        self.assertApiError(404, "NotFound", self.core.read_namespace, "tmp")
+
+    def test_hooks_and_state_dump(self):
+        FAKE.hook("/fake/requests", method="DELETE")
+        FAKE.hook("/fake/inject", {"method": "GET", "pathRegex": "/configmaps$", "code": 429,
+                                   "retryAfter": 1, "count": 1})
+        # urllib3 honours Retry-After on a 429: one refused request, then a retried one
+        t0 = time.monotonic()
+        self.core.list_namespaced_config_map(NS)
+        self.assertGreaterEqual(time.monotonic() - t0, 0.9)
+        FAKE.hook("/fake/inject", {"method": "GET", "pathRegex": "/configmaps$", "code": 500,
+                                   "count": 1})
+        self.assertApiError(500, "InternalError", self.core.list_namespaced_config_map, NS)
+        log = FAKE.hook("/fake/requests", method="GET")["requests"]
+        self.assertEqual([r["code"] for r in log if r["path"].endswith("/configmaps")],
+                         [429, 200, 500])
+        self.assertEqual(log[-1]["user"], "smc-test-admin")      # client certificate CN
+        self.core.create_namespaced_config_map(NS, client.V1ConfigMap(
+            metadata=client.V1ObjectMeta(name="dumped"), data={"k": "v"}))
+        with open(os.path.join(FAKE.dir, "state.json")) as f:
+            state = json.load(f)
+        self.assertIn("dumped", [o["metadata"]["name"] for o in state["objects"]["configmaps"]])
+        self.assertEqual(client.CoreApi(self.api).get_api_versions().versions, ["v1"])
 
 
 def main():
