@@ -66,13 +66,18 @@ static int on_tree(struct decryptor *d, struct msg *in)
 		 out.u.values.nfiles);
 	out.u.values.job = *job;
 	out.u.values.revision = in->u.tree.revision;
-	rc = msg_send(FD_DECRYPTOR_SYNCER, &out);
+	if ((rc = msg_send(FD_DECRYPTOR_SYNCER, &out)) != 0)
+		rc = peer_send_failure(FD_DECRYPTOR_WATCHER, job, in->u.tree.revision, "sync", rc,
+				       "the syncer is restarting; the job will be retried");
 out:
 	kvlist_free(&out.u.values.secrets);
 	kvlist_free(&out.u.values.configs);
 	free_files(out.u.values.files, out.u.values.nfiles);
 	tree_free(&t);
-	return rc;
+	if (rc != 0) /* a peer is down: the supervisor restarts it; this process goes on */
+		log_warn("edge.down", "could not pass job %llu on: %s",
+			 (unsigned long long)job->id, err_str(rc));
+	return 0;
 }
 
 int decryptor_dispatch(void *arg, const struct peer *from, struct msg *m, struct err_ctx *err)
@@ -82,6 +87,7 @@ int decryptor_dispatch(void *arg, const struct peer *from, struct msg *m, struct
 	case MSG_TREE:
 		return on_tree(arg, m);
 	case MSG_TAP_ATTACH:
+	case MSG_EDGE:
 		return 0;
 	default:
 		return err_set(err, ERR_PROTO, "decryptor has no handler for %s",

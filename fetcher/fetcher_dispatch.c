@@ -89,13 +89,18 @@ static int on_job(struct fetcher *f, const struct job *job)
 	m.u.tree.job = *job;
 	m.u.tree.revision = revision;
 	m.fd = fd;
-	rc = msg_send(FD_FETCHER_DECRYPTOR, &m);
+	if ((rc = msg_send(FD_FETCHER_DECRYPTOR, &m)) != 0)
+		rc = peer_send_failure(FD_FETCHER_WATCHER, job, revision, "decrypt", rc,
+				       "the decryptor is restarting; the job will be retried");
 out:
 	if (fd >= 0)
 		close(fd);
 	free(revision);
 	tree_free(&t);
-	return rc;
+	if (rc != 0) /* a peer is down: the supervisor restarts it; this process goes on */
+		log_warn("edge.down", "could not pass job %llu on: %s",
+			 (unsigned long long)job->id, err_str(rc));
+	return 0;
 }
 
 int fetcher_dispatch(void *arg, const struct peer *from, struct msg *m, struct err_ctx *err)
@@ -105,6 +110,7 @@ int fetcher_dispatch(void *arg, const struct peer *from, struct msg *m, struct e
 	case MSG_JOB:
 		return on_job(arg, &m->u.job.job);
 	case MSG_TAP_ATTACH:
+	case MSG_EDGE:
 		return 0;
 	default:
 		return err_set(err, ERR_PROTO, "fetcher has no handler for %s",

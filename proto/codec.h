@@ -141,6 +141,7 @@ extern const struct codec_schema msg_control_schema_metrics;
 extern const struct codec_schema msg_control_schema_tap_attach;
 extern const struct codec_schema msg_control_schema_tap;
 extern const struct codec_schema msg_control_schema_run;
+extern const struct codec_schema msg_control_schema_edge;
 extern const struct codec_schema msg_control_schema_shutdown;
 
 #endif

@@ -130,6 +130,8 @@ static int frame_recvmsg(int sock, uint8_t *p, size_t n, int *fds, size_t *nfds,
 	do {
 		r = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
 	} while (r < 0 && errno == EINTR);
+	if (r < 0 && errno == ECONNRESET)
+		r = 0; /* the peer died with data unread: to us it is a close */
 	if (r < 0)
 		return ERR_IO;
 	if (mh.msg_flags & MSG_CTRUNC)

@@ -65,6 +65,7 @@ static const struct codec_schema *msg_schema(uint32_t type)
 	case MSG_VALUES: return &msg_values_schema_msg;
 	case MSG_RESULT: return &msg_result_schema_msg;
 	case MSG_RUN: return &msg_control_schema_run;
+	case MSG_EDGE: return &msg_control_schema_edge;
 	default: return NULL;
 	}
 }
@@ -209,13 +210,13 @@ int msg_recv(int sock, size_t cap, struct msg *out, struct err_ctx *err)
 	}
 	if ((rc = msg_decode(sb->data, sb->len, &tmp, err)) != 0)
 		goto out;
-	/* Only TREE carries a descriptor, and it always does. */
-	if (tmp.type == MSG_TREE && fd < 0) {
+	/* Only TREE (its memfd) and EDGE (a socket) carry a descriptor, and always do. */
+	if ((tmp.type == MSG_TREE || tmp.type == MSG_EDGE) && fd < 0) {
+		rc = err_set(err, ERR_PROTO, "%s without its descriptor", msg_type_name(tmp.type));
 		msg_free(&tmp);
-		rc = err_set(err, ERR_PROTO, "TREE without its memfd");
 		goto out;
 	}
-	if (tmp.type != MSG_TREE && fd >= 0) {
+	if (tmp.type != MSG_TREE && tmp.type != MSG_EDGE && fd >= 0) {
 		msg_free(&tmp);
 		rc = err_set(err, ERR_PROTO, "%s with an unexpected descriptor",
 			     msg_type_name(tmp.type));

@@ -135,6 +135,7 @@ struct msg_metrics { char **names; uint64_t *values; size_t n; };
 struct msg_tap_attach { bool enable; };
 struct msg_tap { char *edge; char *direction; char *json; };
 struct msg_run { char *config_path; bool dry_run; };
+struct msg_edge { char *peer; };                       /* + fd: the new socket to that peer */
 struct msg_job { struct job job; };
 struct msg_tree { struct job job; char *revision; };       /* + fd */
 struct msg_values {
@@ -160,7 +161,7 @@ struct msg_result {
 
 struct msg {
 	uint32_t type; /* enum msg_type */
-	int fd;        /* a passed descriptor (TREE), or -1; owned by the message holder */
+	int fd;        /* a passed descriptor (TREE, EDGE), or -1; owned by the message holder */
 	union {
 		struct msg_hello hello;
 		struct msg_log log;
@@ -168,6 +169,7 @@ struct msg {
 		struct msg_tap_attach tap_attach;
 		struct msg_tap tap;
 		struct msg_run run;
+		struct msg_edge edge;
 		struct msg_job job;
 		struct msg_tree tree;
 		struct msg_values values;

@@ -1,5 +1,5 @@
 /* msg_control.c — the control messages between the supervisor and its children:
- * HELLO, LOG, METRICS, TAP_ATTACH, TAP, RUN, SHUTDOWN. None of their fields is secret
+ * HELLO, LOG, METRICS, TAP_ATTACH, TAP, RUN, EDGE, SHUTDOWN. None of their fields is secret
  * (a TAP carries JSON that was redacted before it was made). */
 #include <stdbool.h>
 #include <stddef.h>
@@ -51,6 +51,12 @@ static const struct codec_field run_fields[] = {
 };
 const struct codec_schema msg_control_schema_run =
 	CODEC_SCHEMA("RUN", struct msg_run, run_fields);
+
+static const struct codec_field edge_fields[] = {
+	CODEC_F(struct msg_edge, peer, "peer", CODEC_STR, R, MSG_MAX_NAME),
+};
+const struct codec_schema msg_control_schema_edge =
+	CODEC_SCHEMA("EDGE", struct msg_edge, edge_fields);
 
 /* SHUTDOWN has no fields; the schema still refuses any key besides "t" and "v". */
 const struct codec_schema msg_control_schema_shutdown = {"SHUTDOWN", NULL, 0, 0};

@@ -2,7 +2,9 @@
 #include "proto/peer.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -85,18 +87,50 @@ void peer_log_to(int supervisor_fd)
 	log_set_sink(send_log_line, (void *)(intptr_t)supervisor_fd);
 }
 
+/* EDGE: installs the passed socket on the fixed descriptor of the named peer and shakes
+ * hands with the restarted process at its other end. */
+static int take_edge(const struct peer *peers, size_t n, bool *active, enum msg_role me,
+		     struct msg *m, struct err_ctx *err)
+{
+	enum msg_role role = peer_role_from_name(m->u.edge.peer);
+
+	for (size_t i = 1; i < n; i++) {
+		if (peers[i].role != role)
+			continue;
+		if (m->fd == peers[i].fd) {
+			m->fd = -1; /* it landed on its fixed number already: keep it */
+		} else if (dup3(m->fd, peers[i].fd, O_CLOEXEC) < 0) {
+			return err_set(err, ERR_IO, "installing the edge to %s: %s",
+				       m->u.edge.peer, strerror(errno));
+		}
+		if (peer_handshake(&peers[i], me, err) != 0) {
+			/* the new process died already: wait for the next EDGE */
+			log_debug("peer.lost", "%s", err->msg);
+			close(peers[i].fd);
+			return 0;
+		}
+		active[i] = true;
+		return 0;
+	}
+	return err_set(err, ERR_PROTO, "EDGE for \"%s\", which is not a peer of %s",
+		       m->u.edge.peer, msg_role_name(me));
+}
+
 int peer_serve(const struct peer *peers, size_t n, enum msg_role me, peer_handler_fn fn,
 	       void *arg, struct err_ctx *err)
 {
 	struct pollfd pfd[8];
+	bool active[8];
 
-	if (n > sizeof(pfd) / sizeof(pfd[0]))
+	if (n > sizeof(pfd) / sizeof(pfd[0]) || n == 0 || peers[0].role != ROLE_SUPERVISOR)
 		return ERR_INVAL;
+	for (size_t i = 0; i < n; i++)
+		active[i] = true;
 	for (;;) {
 		int rc;
 
 		for (size_t i = 0; i < n; i++) {
-			pfd[i].fd = peers[i].fd;
+			pfd[i].fd = active[i] ? peers[i].fd : -1;
 			pfd[i].events = POLLIN;
 			pfd[i].revents = 0;
 		}
@@ -112,14 +146,25 @@ int peer_serve(const struct peer *peers, size_t n, enum msg_role me, peer_handle
 			if (!(pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
 				continue;
 			rc = peer_recv(&peers[i], me, &m, err);
+			if (rc == ERR_EOF && i > 0) {
+				/* a pipeline peer died: wait for the supervisor's EDGE */
+				log_debug("peer.lost", "%s closed its socket",
+					  msg_role_name(peers[i].role));
+				close(peers[i].fd);
+				active[i] = false;
+				continue;
+			}
 			if (rc == ERR_EOF)
-				return err_set(err, ERR_EOF, "%s closed its socket",
-					       msg_role_name(peers[i].role));
+				return err_set(err, ERR_EOF, "the supervisor closed its socket");
 			if (rc != 0)
 				return err_wrap(err, rc, "from %s", msg_role_name(peers[i].role));
 			if (m.type == MSG_SHUTDOWN) {
 				msg_free(&m);
 				return 0;
+			}
+			if (m.type == MSG_EDGE && (rc = take_edge(peers, n, active, me, &m, err)) != 0) {
+				msg_free(&m);
+				return rc;
 			}
 			rc = fn(arg, &peers[i], &m, err);
 			msg_free(&m);

@@ -32,9 +32,12 @@ enum msg_role peer_role_from_name(const char *name);
 
 
 
-/* A child's main loop: waits on all its peers, receives each message with peer_recv and
- * hands it to fn(arg, peer, msg) (fn owns nothing: the message is freed after it
- * returns). SHUTDOWN from the supervisor returns 0; a closed socket returns ERR_EOF; a
+/* A child's main loop: waits on all its peers (peers[0] must be the supervisor), receives
+ * each message with peer_recv and hands it to fn(arg, peer, msg) (fn owns nothing: the
+ * message is freed after it returns). A pipeline peer that closes its socket is set aside
+ * until the supervisor sends EDGE with a fresh socket to its restarted process; that
+ * socket is installed on the peer's fixed descriptor and handshaken before fn sees the
+ * EDGE. SHUTDOWN from the supervisor returns 0; the supervisor closing returns ERR_EOF; a
  * protocol violation, or fn returning < 0, returns that error with err set — the caller
  * logs once and exits, and the supervisor restarts it (STYLE.md rule 7). */
 typedef int (*peer_handler_fn)(void *arg, const struct peer *from, struct msg *m,

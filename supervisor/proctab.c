@@ -121,8 +121,20 @@ static int make_pair(int sv[2], struct err_ctx *err)
 	return 0;
 }
 
-/* Creates the sockets of child c: its control pair and the pipeline edges it is on.
- * Peers on those edges get their new end in their fds[] (their restart installs it). */
+/* Gives the living peer `to` its end of a fresh edge to the restarted child `from`. */
+static int send_edge(struct child *to, const struct child *from, int fd)
+{
+	struct msg m;
+
+	msg_init(&m, MSG_EDGE);
+	m.u.edge.peer = (char *)from->name;
+	m.fd = fd;
+	return msg_send(to->ctl, &m);
+}
+
+/* Creates the sockets of a (re)started child c: its control pair and one pair per
+ * pipeline edge it is on. The peer's end goes to the peer at once (EDGE) when the peer is
+ * running, or waits in the peer's fds[] for its own start. */
 static int make_sockets(struct proctab *pt, struct child *c, struct err_ctx *err)
 {
 	int sv[2], rc;
@@ -135,18 +147,26 @@ static int make_sockets(struct proctab *pt, struct child *c, struct err_ctx *err
 	c->fds[FD_SUPERVISOR] = sv[1];
 	for (size_t i = 0; i < sizeof(edges) / sizeof(edges[0]); i++) {
 		const struct edge *e = &edges[i];
-		struct child *a, *b;
+		int mine = e->a == c->role ? e->fd_a : e->fd_b;
+		int theirs = e->a == c->role ? e->fd_b : e->fd_a;
+		struct child *peer;
 
 		if (e->a != c->role && e->b != c->role)
 			continue;
-		a = proctab_child(pt, e->a);
-		b = proctab_child(pt, e->b);
-		close_fd(&a->fds[e->fd_a]);
-		close_fd(&b->fds[e->fd_b]);
+		peer = proctab_child(pt, e->a == c->role ? e->b : e->a);
+		close_fd(&c->fds[mine]);
 		if ((rc = make_pair(sv, err)) != 0)
 			return rc;
-		a->fds[e->fd_a] = sv[0];
-		b->fds[e->fd_b] = sv[1];
+		c->fds[mine] = sv[0];
+		if (peer->pid > 0 && peer->ctl >= 0 && peer->ready) {
+			if (send_edge(peer, c, sv[1]) != 0)
+				log_warn("child.edge", "%s did not take its edge to %s", peer->name,
+					 c->name);
+			close(sv[1]);
+		} else {
+			close_fd(&peer->fds[theirs]);
+			peer->fds[theirs] = sv[1];
+		}
 	}
 	return 0;
 }
@@ -262,46 +282,17 @@ static void kill_and_reap(struct child *c, int sig)
 
 int proctab_restart(struct proctab *pt, struct child *c, struct err_ctx *err)
 {
-	struct child *group[PROCTAB_NCHILD];
-	size_t ng = 0;
 	int rc;
 
-	/* The dead child's edges are gone; peers on those edges lose their end as well.
-	 * Restart the dead child and every peer that shared an edge with it. */
-	group[ng++] = c;
-	for (size_t i = 0; i < sizeof(edges) / sizeof(edges[0]); i++) {
-		enum msg_role other = 0;
-
-		if (edges[i].a == c->role)
-			other = edges[i].b;
-		else if (edges[i].b == c->role)
-			other = edges[i].a;
-		if (other != 0) {
-			struct child *o = proctab_child(pt, other);
-			int seen = 0;
-
-			for (size_t k = 0; k < ng; k++)
-				seen |= group[k] == o;
-			if (!seen)
-				group[ng++] = o;
-		}
-	}
-	for (size_t i = 0; i < ng; i++)
-		kill_and_reap(group[i], SIGKILL);
-	for (size_t i = 0; i < ng; i++) {
-		if ((rc = make_sockets(pt, group[i], err)) != 0)
-			return rc;
-	}
-	/* make_sockets of a later member may have replaced an edge of an earlier one;
-	 * that is fine: both ends were replaced together. Now spawn in order. */
-	for (size_t i = 0; i < ng; i++) {
-		if ((rc = spawn(group[i], err)) != 0)
-			return rc;
-	}
-	for (size_t i = 0; i < ng; i++) {
-		if ((rc = handshake(group[i], err)) != 0)
-			return err_wrap(err, rc, "%s", group[i]->name);
-	}
+	/* Only the dead child starts again; its living peers get fresh sockets (EDGE) and
+	 * keep running (a protocol violation kills only the receiver). */
+	kill_and_reap(c, SIGKILL);
+	if ((rc = make_sockets(pt, c, err)) != 0)
+		return rc;
+	if ((rc = spawn(c, err)) != 0)
+		return rc;
+	if ((rc = handshake(c, err)) != 0)
+		return err_wrap(err, rc, "%s", c->name);
 	c->restarts++;
 	return 0;
 }

@@ -46,8 +46,8 @@ struct child *proctab_child(struct proctab *pt, enum msg_role role);
 struct child *proctab_by_pid(struct proctab *pt, pid_t pid);
 /* Creates every socketpair and starts all four children; handshakes with each. */
 int proctab_start_all(struct proctab *pt, struct err_ctx *err);
-/* Restarts one dead child: fresh sockets for its control edge and pipeline edges; the
- * living peers of those edges are restarted too, since their end went away with it. */
+/* Restarts one dead child: fresh sockets for its control edge and pipeline edges; each
+ * living peer receives its new end in an EDGE message and keeps running. */
 int proctab_restart(struct proctab *pt, struct child *c, struct err_ctx *err);
 /* Sends SHUTDOWN to every child, waits up to timeout_ms, then SIGKILLs the rest. */
 void proctab_stop_all(struct proctab *pt, int timeout_ms);

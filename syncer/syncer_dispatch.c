@@ -52,7 +52,10 @@ static int on_values(const struct msg_values *v)
 	rc = msg_send(FD_SYNCER_WATCHER, &m);
 out:
 	report_free(&rep);
-	return rc;
+	if (rc != 0) /* the watcher is down: the supervisor restarts it; this process goes on */
+		log_warn("edge.down", "could not report job %llu: %s",
+			 (unsigned long long)v->job.id, err_str(rc));
+	return 0;
 }
 
 int syncer_dispatch(void *arg, const struct peer *from, struct msg *m, struct err_ctx *err)
@@ -63,6 +66,7 @@ int syncer_dispatch(void *arg, const struct peer *from, struct msg *m, struct er
 	case MSG_VALUES:
 		return on_values(&m->u.values);
 	case MSG_TAP_ATTACH:
+	case MSG_EDGE:
 		return 0;
 	default:
 		return err_set(err, ERR_PROTO, "syncer has no handler for %s",

@@ -5,6 +5,8 @@
  *   fetcher     RESULT    a fetch failure: forward to the supervisor
  *   decryptor   RESULT    a decrypt failure: forward to the supervisor
  *   syncer      RESULT    the job's outcome: forward to the supervisor
+ *   supervisor  EDGE      a stage restarted (socket installed by peer_serve): the running
+ *                         job is lost and reported as failed
  * (msg.def already refuses anything else on these edges.) */
 #include "watcher/watcher_dispatch.h"
 
@@ -13,6 +15,7 @@
 
 #include "common/log.h"
 #include "common/smconfig.h"
+#include "common/str.h"
 #include "proto/fds.h"
 
 static int on_run(struct watcher *w, const struct msg_run *run)
@@ -47,8 +50,14 @@ static int on_run(struct watcher *w, const struct msg_run *run)
 	rc = msg_send(FD_WATCHER_FETCHER, &m);
 	if (rc == 0) {
 		w->running_job = cfg.job.id;
+		(void)str_copy(w->running_ns, sizeof(w->running_ns), cfg.job.config.ns);
+		(void)str_copy(w->running_name, sizeof(w->running_name), cfg.job.config.name);
 		log_info("job.start", "job %llu for %s/%s", (unsigned long long)cfg.job.id,
 			 cfg.job.config.ns, cfg.job.config.name);
+	} else {
+		log_warn("job.start", "the fetcher is not reachable (restarting?)");
+		rc = peer_send_failure(FD_SUPERVISOR, &cfg.job, "", "fetch", ERR_EOF,
+				       "the fetcher is restarting; the job will be retried");
 	}
 	smconfig_free(&cfg);
 	return rc;
@@ -83,6 +92,20 @@ int watcher_dispatch(void *arg, const struct peer *from, struct msg *m, struct e
 		return on_run(w, &m->u.run);
 	case MSG_RESULT:
 		return on_result(w, from, m);
+	case MSG_EDGE:
+		/* a stage was restarted: the job in the pipeline is lost */
+		if (w->running_job != 0) {
+			struct job lost = {.id = w->running_job,
+					   .config = {.ns = w->running_ns, .name = w->running_name}};
+
+			log_warn("job.lost", "job %llu lost: %s was restarted",
+				 (unsigned long long)w->running_job, m->u.edge.peer);
+			w->running_job = 0;
+			return peer_send_failure(FD_SUPERVISOR, &lost, "", m->u.edge.peer, ERR_EOF,
+						 "a pipeline stage was restarted; the job will be "
+						 "retried");
+		}
+		return 0;
 	case MSG_TAP_ATTACH:
 		return 0;
 	default:

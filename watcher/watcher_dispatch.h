@@ -9,6 +9,7 @@
 struct watcher {
 	uint64_t next_job_id;
 	uint64_t running_job; /* id of the job in the pipeline, 0 when idle */
+	char running_ns[256], running_name[256]; /* its config, for reporting a lost job */
 	const char *store;    /* --store override of the local store path, or NULL */
 };
 

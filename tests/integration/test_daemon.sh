@@ -21,10 +21,12 @@ check "first reconcile stores the secrets" wait_for 20 has payments-STRIPE_API_K
 check "four children run under smcd" test "$(pgrep -P "$smcd" | wc -l)" -eq 4
 
 fetcher=$(pgrep -P "$smcd" -f smc-fetcher)
+others=$(pgrep -P "$smcd" -f 'smc-(watcher|decryptor|syncer)' | sort | tr '\n' ' ')
 kill -9 "$fetcher"
 check "the supervisor logs the death" wait_for 10 grep -q 'fetcher killed by signal 9' "$TMP/smcd.log"
 check "and restarts the fetcher" wait_for 10 grep -q 'restarted fetcher' "$TMP/smcd.log"
 check "the new fetcher is another process" wait_for 10 bash -c "p=\$(pgrep -P $smcd -f smc-fetcher) && [ -n \"\$p\" ] && [ \"\$p\" != $fetcher ]"
+check "its peers kept running (only the dead child restarts)" test "$(pgrep -P "$smcd" -f 'smc-(watcher|decryptor|syncer)' | sort | tr '\n' ' ')" = "$others"
 
 sed -i 's/^STRIPE_API_KEY=.*/STRIPE_API_KEY=after-restart/' "$envf"
 check "a change in Git converges after the restart" wait_for 20 has payments-STRIPE_API_KEY after-restart
