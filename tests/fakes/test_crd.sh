@@ -100,33 +100,47 @@ out=$("${K[@]}" get smc -A -o name 2>&1)
 [ -z "$out" ] || fail "dry run stored something: $out"
 ok "examples accepted"
 
-# accept: $1 = a spec fragment (YAML flow), merged into a minimal valid object
-try() { # expect(accept|reject) apiVersion provider-yaml [extra spec lines]
-	local expect=$1 av=$2 prov=$3 extra=${4:-} out rc
-	printf 'apiVersion: %s\nkind: SecretManagerConfig\nmetadata: {name: t, namespace: default}\nspec:\n  sourceRef: {kind: %s, name: repo, namespace: flux-system}\n  provider: %s\n  secrets: {environment: dev}\n%b' \
-		"$av" "${SRC_KIND:-GitRepository}" "$prov" "$extra" >"$work/t.yaml"
-	out=$("${K[@]}" apply --dry-run=server -f "$work/t.yaml" 2>&1)
-	rc=$?
-	if [ "$expect" = accept ] && [ $rc -ne 0 ]; then fail "rejected $av $prov $extra: $out"; fi
-	if [ "$expect" = reject ] && [ $rc -eq 0 ]; then fail "accepted $av $prov $extra: $out"; fi
-	echo "$out"
+# One document per case; each kubectl call applies a whole batch (server-side dry run).
+doc() { # name apiVersion provider-yaml [extra spec lines] [sourceRef kind]
+	printf -- '---\napiVersion: %s\nkind: SecretManagerConfig\nmetadata: {name: %s, namespace: default}\nspec:\n  sourceRef: {kind: %s, name: repo, namespace: flux-system}\n  provider: %s\n  secrets: {environment: dev}\n%b' \
+		"$2" "$1" "${5:-GitRepository}" "$3" "${4:-}"
 }
+: >"$work/accept.yaml"
+: >"$work/reject.yaml"
+n=0
 for av in secret-management.octopilot.io/v1beta1 secret-management.microscaler.io/v1; do
-	try accept $av '{type: gcp, gcp: {projectId: p-123456, location: europe-west1, auth: {authType: WorkloadIdentity, serviceAccountEmail: a@b.c}}}' >/dev/null
-	try accept $av '{gcp: {region: europe-west1, auth: {authType: workloadIdentity}}}' >/dev/null
-	try accept $av '{aws: {region: eu-west-1, auth: {authType: Irsa, roleArn: "arn:aws:iam::1:role/x"}}}' >/dev/null
-	try accept $av '{aws: {region: eu-west-1, auth: {authType: irsa}}}' >/dev/null
-	try accept $av '{azure: {vaultName: v1, auth: {authType: ManagedIdentity}}}' >/dev/null
-	try accept $av '{local: {}}' '  configs: {enabled: true, store: ParameterManager}\n' >/dev/null
-	out=$(try reject $av '{aws: {region: eu-west-1, auth: {authType: Magic}}}')
-	[[ "$out" == *'spec.provider.aws.auth.authType: Unsupported value: "Magic"'* ]] || fail "enum message: $out"
-	out=$(try reject $av '{gcp: {location: x}, aws: {region: y}}')
-	[[ "$out" == *"spec.provider"*"oneOf"* ]] || fail "two providers: $out"
-	try reject $av '{}' >/dev/null
-	try reject $av '{local: {}}' '  deletionPolicy: Purge\n' >/dev/null
-	try reject $av '{local: {}}' '  reconcileInterval: 1m30s\n' >/dev/null
-	SRC_KIND=HelmRepository try reject $av '{local: {}}' >/dev/null
-	SRC_KIND=Directory try accept $av '{local: {}}' >/dev/null
+	g=${av##*/}
+	{
+		doc "a1$g" $av '{type: gcp, gcp: {projectId: p-123456, location: europe-west1, auth: {authType: WorkloadIdentity, serviceAccountEmail: a@b.c}}}'
+		doc "a2$g" $av '{gcp: {region: europe-west1, auth: {authType: workloadIdentity}}}'
+		doc "a3$g" $av '{aws: {region: eu-west-1, auth: {authType: Irsa, roleArn: "arn:aws:iam::1:role/x"}}}'
+		doc "a4$g" $av '{aws: {region: eu-west-1, auth: {authType: irsa}}}'
+		doc "a5$g" $av '{azure: {vaultName: v1, auth: {authType: ManagedIdentity}}}'
+		doc "a6$g" $av '{local: {}}' '  configs: {enabled: true, store: ParameterManager}\n'
+		doc "a7$g" $av '{local: {path: /tmp/s.db}}' '' Directory
+	} >>"$work/accept.yaml"
+	n=$((n + 7))
+	{
+		doc "r1$g" $av '{aws: {region: eu-west-1, auth: {authType: Magic}}}'
+		doc "r2$g" $av '{gcp: {location: x}, aws: {region: eu-west-1}}'
+		doc "r3$g" $av '{}'
+		doc "r4$g" $av '{local: {}}' '  deletionPolicy: Purge\n'
+		doc "r5$g" $av '{local: {}}' '  reconcileInterval: 1m30s\n'
+		doc "r6$g" $av '{local: {}}' '' HelmRepository
+	} >>"$work/reject.yaml"
+done
+out=$("${K[@]}" apply --dry-run=server -f "$work/accept.yaml" 2>&1) || fail "accept batch: $out"
+[ "$(grep -c 'created (server dry run)' <<<"$out")" = $n ] || fail "accept batch: $out"
+out=$("${K[@]}" apply --dry-run=server -f "$work/reject.yaml" 2>&1) && fail "reject batch accepted: $out"
+grep -q 'created' <<<"$out" && fail "a violation was accepted: $out"
+for g in v1beta1 v1; do
+	expect() { grep -q -- "$2" <<<"$(grep -A3 "\"$1$g\"" <<<"$out")" || fail "$1$g: expected '$2' in: $out"; }
+	expect r1 'spec.provider.aws.auth.authType: Unsupported value: "Magic"'
+	expect r2 'spec.provider.*exactly one schema in oneOf'
+	expect r3 'spec.provider.*oneOf (none matched)'
+	expect r4 'spec.deletionPolicy: Unsupported value: "Purge"'
+	expect r5 'spec.reconcileInterval.*should match'
+	expect r6 'spec.sourceRef.kind: Unsupported value: "HelmRepository"'
 done
 ok "reference spellings accepted, schema violations rejected (both groups)"
 echo PASS

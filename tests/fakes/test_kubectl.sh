@@ -89,7 +89,7 @@ full_scenario() { # label
 	"${K[@]}" -n "$ns" wait --for=condition=Ready "smc/$name" --timeout=20s >"$work/wait-$tag" 2>&1 &
 	local wpid=$!
 	bg_pids+=("$wpid")
-	sleep 1.5
+	sleep 1
 	kill -0 "$wpid" 2>/dev/null || fail "$tag: kubectl wait returned before Ready: $(cat "$work/wait-$tag")"
 	"${K[@]}" -n "$ns" patch smc $name --subresource=status --type merge -p '{"status":{"phase":"Ready","secretsSynced":3,"lastAppliedRevision":"main@sha1:abc123","observedGeneration":3,"conditions":[{"type":"Ready","status":"True","reason":"ReconciliationSucceeded","message":"synced","lastTransitionTime":"2024-01-01T00:00:01Z"}]}}' >/dev/null || fail "$tag: status patch Ready"
 	wait "$wpid" || fail "$tag: kubectl wait failed: $(cat "$work/wait-$tag")"
@@ -130,7 +130,7 @@ full_scenario() { # label
 	ok "$tag: annotate/label/selectors"
 
 	# get -w sees a change
-	"${K[@]}" -n "$ns" get smc -w --output-watch-events >"$work/watch-$tag" 2>&1 &
+	timeout 30 "${K[@]}" -n "$ns" get smc -w --output-watch-events >"$work/watch-$tag" 2>&1 &
 	local wp=$!
 	bg_pids+=("$wp")
 	for _ in $(seq 50); do grep -q ADDED "$work/watch-$tag" && break; sleep 0.1; done
@@ -169,21 +169,26 @@ full_scenario() { # label
 	ok "$tag: finalizers"
 }
 
-smoke() { # tag: apply + get + delete
-	local tag=$1 ns=ns-$1 out
-	"${K[@]}" create namespace "$ns" >/dev/null || fail "$tag: create ns"
-	out=$(smc_manifest smoke "$ns" | "${K[@]}" apply -f - 2>&1) || fail "$tag: apply: $out"
-	expect_in "$out" "created" "$tag apply"
-	out=$("${K[@]}" -n "$ns" get smc 2>&1) || fail "$tag: get: $out"
+smoke() { # tag: apply + get (printer columns) + delete
+	local tag=$1 out
+	out=$(smc_manifest "smoke-$tag" default | "${K[@]}" apply -f - 2>&1) || fail "$tag: apply: $out"
+	expect_in "$out" "smoke-$tag created" "$tag apply"
+	out=$("${K[@]}" get smc "smoke-$tag" 2>&1) || fail "$tag: get: $out"
 	expect_re "$out" "NAME +READY +SECRETS +REVISION +PHASE +AGE" "$tag columns"
-	out=$("${K[@]}" -n "$ns" delete smc smoke 2>&1) || fail "$tag: delete: $out"
+	out=$("${K[@]}" delete smc "smoke-$tag" 2>&1) || fail "$tag: delete: $out"
+	expect_in "$out" "deleted" "$tag delete"
 	ok "$tag: smoke"
 }
 
-use "$K_NEW" kubeconfig-https.yaml new-https
-full_scenario new-https
-use "$K_OLD" kubeconfig-http.yaml old-http
-full_scenario old-http
+# the two full scenarios are independent (own namespace, own cache): run them side by side
+(use "$K_NEW" kubeconfig-https.yaml new-https && full_scenario new-https) >"$work/log-new" 2>&1 &
+pa=$!
+(use "$K_OLD" kubeconfig-http.yaml old-http && full_scenario old-http) >"$work/log-old" 2>&1 &
+pb=$!
+wait $pa; ra=$?
+wait $pb; rb=$?
+cat "$work/log-new" "$work/log-old"
+[ $ra = 0 ] && [ $rb = 0 ] || fail "full scenario failed (see above)"
 use "$K_OLD" kubeconfig-https.yaml old-https
 smoke old-https
 use "$K_NEW" kubeconfig-http.yaml new-http
