@@ -7,7 +7,7 @@ int procargs_parse(int argc, char **argv, struct procargs *out, struct err_ctx *
 {
 	memset(out, 0, sizeof(*out));
 	out->level = LOG_INFO;
-	for (int i = 1; i < argc; i++) {
+	for (int i = 1; i < argc; i += 2) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		int rc = 0;
 
@@ -31,7 +31,6 @@ int procargs_parse(int argc, char **argv, struct procargs *out, struct err_ctx *
 			return err_set(err, ERR_INVAL, "unknown argument %s", a);
 		if (rc != 0)
 			return err_set(err, rc, "%s %s: too many paths", a, v);
-		i++;
 	}
 	return 0;
 }

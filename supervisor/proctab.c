@@ -16,6 +16,8 @@
 #include "common/str.h"
 #include "proto/peer.h"
 
+extern char **environ;
+
 /* One pipeline edge: which two roles and on which fixed descriptor each finds it. */
 struct edge {
 	enum msg_role a;
@@ -171,8 +173,44 @@ static int make_sockets(struct proctab *pt, struct child *c, struct err_ctx *err
 	return 0;
 }
 
+/* Environment variables each role may inherit (prefix match). Everything else is
+ * dropped at exec: cloud credentials in the environment reach the syncer alone, the
+ * kubeconfig the watcher alone, and the decryptor gets nothing beyond the basics. */
+static const char *const env_common[] = {"PATH=", "TZ=", "LANG=", "LC_", "TMPDIR=",
+					 "SMC_LOG_", NULL};
+static const char *const env_watcher[] = {"KUBECONFIG=", "KUBERNETES_", "POD_", "HOME=",
+					  "SSL_CERT_", NULL};
+static const char *const env_fetcher[] = {"http_proxy=", "https_proxy=", "no_proxy=",
+					  "HTTP_PROXY=", "HTTPS_PROXY=", "NO_PROXY=",
+					  "SSL_CERT_", NULL};
+static const char *const env_syncer[] = {"AWS_", "GOOGLE_", "CLOUDSDK_", "AZURE_",
+					 "IDENTITY_", "MSI_", "http_proxy=", "https_proxy=",
+					 "no_proxy=", "HTTP_PROXY=", "HTTPS_PROXY=", "NO_PROXY=",
+					 "SSL_CERT_", NULL};
+
+static int env_allowed(enum msg_role role, const char *kv)
+{
+	const char *const *lists[2] = {env_common, NULL};
+
+	switch (role) {
+	case ROLE_WATCHER: lists[1] = env_watcher; break;
+	case ROLE_FETCHER: lists[1] = env_fetcher; break;
+	case ROLE_SYNCER: lists[1] = env_syncer; break;
+	default: break;
+	}
+	for (size_t l = 0; l < 2; l++) {
+		for (size_t i = 0; lists[l] != NULL && lists[l][i] != NULL; i++) {
+			if (strncmp(kv, lists[l][i], strlen(lists[l][i])) == 0)
+				return 1;
+		}
+	}
+	return 0;
+}
+
 static void exec_child(struct child *c, const char *log_level)
 {
+	static const char *envp[PROCTAB_MAX_ENV + 1];
+	size_t ne = 0;
 	const char *argv[PROCTAB_MAX_ARGS + 4];
 	int tmp[FD_CHILD_MAX + 1];
 	size_t n = 0;
@@ -193,7 +231,12 @@ static void exec_child(struct child *c, const char *log_level)
 	for (size_t i = 0; i < c->nargs; i++)
 		argv[n++] = c->args[i];
 	argv[n] = NULL;
-	execv(c->bin, (char *const *)argv);
+	for (char **e = environ; *e != NULL && ne < PROCTAB_MAX_ENV; e++) {
+		if (env_allowed(c->role, *e))
+			envp[ne++] = *e;
+	}
+	envp[ne] = NULL;
+	execve(c->bin, (char *const *)argv, (char *const *)envp);
 	_exit(127);
 }
 

@@ -14,6 +14,7 @@
 
 #define PROCTAB_NCHILD 4
 #define PROCTAB_MAX_ARGS 40
+#define PROCTAB_MAX_ENV 256 /* environment entries passed to a child */
 #define PROCTAB_BACKOFF_MIN_MS 200
 #define PROCTAB_BACKOFF_MAX_MS 30000
 #define PROCTAB_STABLE_S 60 /* up this long: the next crash restarts after the minimum */

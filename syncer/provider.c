@@ -5,11 +5,13 @@
 #include <string.h>
 
 #include "common/xmalloc.h"
+#include "syncer/providers/aws/provider_aws.h"
 #include "syncer/providers/local/local_store.h"
 
 /* Every provider the syncer can drive. A new provider adds its ops here. */
 static const struct provider_ops *const provider_table[] = {
 	&local_store_ops,
+	&provider_aws,
 };
 
 const struct provider_ops *provider_find(const char *kind)

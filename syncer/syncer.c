@@ -1,6 +1,9 @@
 /* syncer.c — smc-syncer: the only process with cloud credentials; writes the desired
  * state into the provider (embedded store or a cloud). */
 #include <curl/curl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -19,6 +22,12 @@ int main(int argc, char **argv)
 		{FD_SYNCER_DECRYPTOR, ROLE_DECRYPTOR, MSG_CAP_PIPELINE},
 		{FD_SYNCER_WATCHER, ROLE_WATCHER, MSG_CAP_CONTROL},
 	};
+	static const char *const cred_env[] = {
+		"AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+		"AWS_CA_BUNDLE", "GOOGLE_APPLICATION_CREDENTIALS", "AZURE_FEDERATED_TOKEN_FILE",
+	};
+	char *cred_dirs[8] = {0};
+	size_t ncred = 0;
 	struct procargs args;
 	struct err_ctx err = {{0}};
 
@@ -34,6 +43,19 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	(void)naming_init(); /* loads the locale before the sandbox closes the file system */
+	/* Credential files named by the environment stay readable (their directory, since
+	 * projected tokens rotate by swapping a symlink in it). */
+	for (size_t i = 0; i < sizeof(cred_env) / sizeof(cred_env[0]); i++) {
+		const char *f = getenv(cred_env[i]);
+		char *slash;
+
+		if (f == NULL || f[0] != '/' || (slash = strrchr(f, '/')) == NULL ||
+		    ncred >= sizeof(cred_dirs) / sizeof(cred_dirs[0]))
+			continue;
+		cred_dirs[ncred] = strndup(f, slash == f ? 1 : (size_t)(slash - f));
+		if (cred_dirs[ncred] != NULL && access(cred_dirs[ncred], R_OK) == 0)
+			(void)sandbox_paths_add_ro(&args.paths, cred_dirs[ncred++]);
+	}
 	args.paths.any_tcp = 1; /* cloud API endpoints */
 	for (size_t i = 0; i < sizeof(peers) / sizeof(peers[0]); i++)
 		sandbox_paths_keep_fd(&args.paths, peers[i].fd);

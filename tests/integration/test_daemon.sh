@@ -10,7 +10,7 @@ cfg="$repo/local.yaml"
 sed -i 's/^  deletionPolicy: Retain/  deletionPolicy: Retain\n  reconcileInterval: 1s/' "$cfg"
 envf="$repo/microservices/payments/deployment-configuration/profiles/dev/application.secrets.env"
 
-SMC_LOG_LEVEL=info "$SMC_BINARY_DIR/smcd" -f "$cfg" --store "$store" 2>"$TMP/smcd.log" &
+AWS_SECRET_ACCESS_KEY=env-canary-not-for-the-decryptor SMC_LOG_LEVEL=info "$SMC_BINARY_DIR/smcd" -f "$cfg" --store "$store" 2>"$TMP/smcd.log" &
 smcd=$!
 # wait_for SECONDS CMD... : polls every 0.1 s until CMD succeeds
 wait_for() { local n=$(( $1 * 10 )); shift; for _ in $(seq "$n"); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done; return 1; }
@@ -20,6 +20,14 @@ has() { [ "$("$SMC" get --store "$store" "$1" 2>/dev/null)" = "$2" ]; }
 check "first reconcile stores the secrets" wait_for 20 has payments-STRIPE_API_KEY sk_test_demo_51HxPaymentsDev
 check "four children run under smcd" test "$(pgrep -P "$smcd" | wc -l)" -eq 4
 
+# cloud credentials in the environment reach the syncer alone
+for role in watcher fetcher decryptor syncer; do
+  pid=$(pgrep -P "$smcd" -f "smc-$role")
+  if ! env_of=$(tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null); then echo "skip - cannot read the environment of smc-$role"; continue; fi
+  n=$(printf '%s\n' "$env_of" | grep -c '^AWS_SECRET_ACCESS_KEY=' || true)
+  if [ "$role" = syncer ]; then check "smc-syncer inherits the cloud credentials" test "$n" -eq 1
+  else check "smc-$role does not inherit the cloud credentials" test "$n" -eq 0; fi
+done
 fetcher=$(pgrep -P "$smcd" -f smc-fetcher)
 others=$(pgrep -P "$smcd" -f 'smc-(watcher|decryptor|syncer)' | sort | tr '\n' ' ')
 kill -9 "$fetcher"
