@@ -194,6 +194,15 @@ fail:
 	return rc;
 }
 
+/* Values that the reader would trim, unquote or split: written as """...""". */
+static int ini_needs_quotes(const uint8_t *v, size_t n)
+{
+	if (n == 0)
+		return 0;
+	return memchr(v, '\n', n) != NULL || is_sp(v[0]) || is_sp(v[n - 1]) || v[0] == '"' ||
+	       v[0] == '\'';
+}
+
 static int put(struct secbuf *o, const char *s)
 {
 	return secbuf_put(o, s, strlen(s));
@@ -242,7 +251,10 @@ int sops_ini_emit(const struct sops_tree *t, struct secbuf *out)
 			}
 			if ((rc = put(out, it->key)) != 0 || (rc = put(out, " = ")) != 0)
 				return rc;
-			if (it->value != NULL && memchr(it->value->data, '\n', it->value->len)) {
+			if (it->value != NULL && ini_needs_quotes(it->value->data, it->value->len)) {
+				if (memmem(it->value->data, it->value->len, "\"\"\"", 3) != NULL ||
+				    it->value->data[it->value->len - 1] == '"')
+					return ERR_INVAL; /* not representable in INI */
 				if ((rc = put(out, "\"\"\"")) != 0 ||
 				    (rc = secbuf_put(out, it->value->data, it->value->len)) != 0 ||
 				    (rc = put(out, "\"\"\"")) != 0)

@@ -118,6 +118,37 @@ static int tabs(struct secbuf *o, int n)
 	return rc;
 }
 
+/* Length of the valid UTF-8 sequence at s[0..n), 0 when invalid. */
+static size_t utf8_len(const uint8_t *s, size_t n)
+{
+	size_t len, i;
+	uint32_t c;
+
+	if ((s[0] & 0xE0) == 0xC0) {
+		len = 2;
+		c = s[0] & 0x1F;
+	} else if ((s[0] & 0xF0) == 0xE0) {
+		len = 3;
+		c = s[0] & 0x0F;
+	} else if ((s[0] & 0xF8) == 0xF0) {
+		len = 4;
+		c = s[0] & 0x07;
+	} else {
+		return 0;
+	}
+	if (len > n)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xC0) != 0x80)
+			return 0;
+		c = (c << 6) | (s[i] & 0x3F);
+	}
+	if ((len == 2 && c < 0x80) || (len == 3 && c < 0x800) || (len == 4 && c < 0x10000) ||
+	    c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
+		return 0;
+	return len;
+}
+
 int sops_json_put_string(struct secbuf *o, const uint8_t *s, size_t n)
 {
 	static const char hx[] = "0123456789abcdef";
@@ -140,11 +171,17 @@ int sops_json_put_string(struct secbuf *o, const uint8_t *s, size_t n)
 			rc = put(o, "\\t");
 		} else if (c == '\r') {
 			rc = put(o, "\\r");
-		} else if (c < 0x20) {
+		} else if (c < 0x20 || (c >= 0x80 && utf8_len(s + i, n - i) == 0)) {
+			/* controls, and bytes that are not UTF-8 (as their code point) */
 			memcpy(esc, "\\u00", 4);
 			esc[4] = hx[c >> 4];
 			esc[5] = hx[c & 15];
 			rc = secbuf_put(o, esc, 6);
+		} else if (c >= 0x80) {
+			size_t l = utf8_len(s + i, n - i);
+
+			rc = secbuf_put(o, s + i, l);
+			i += l - 1;
 		} else {
 			rc = secbuf_put(o, &c, 1);
 		}

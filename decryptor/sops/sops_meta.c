@@ -66,6 +66,19 @@ void sops_meta_free(struct sops_meta *m)
 	memset(m, 0, sizeof(*m));
 }
 
+static void group_free(struct sops_group *g)
+{
+	size_t j;
+
+	for (j = 0; j < g->n; j++) {
+		free(g->keys[j].id);
+		free(g->keys[j].enc);
+		free(g->keys[j].created_at);
+	}
+	free(g->keys);
+	memset(g, 0, sizeof(*g));
+}
+
 /* Reads every key list of map g (age, pgp, ...) into one group. */
 static int read_group(const struct sops_node *g, struct sops_group *out, struct err_ctx *err)
 {
@@ -175,7 +188,7 @@ int sops_meta_from_node(const struct sops_node *m, struct sops_meta *out, struct
 		r.threshold = (int)th;
 	}
 	if ((rc = read_group(m, &g, err)) != 0) {
-		free(g.keys);
+		group_free(&g);
 		goto fail;
 	}
 	if (g.n > 0) {
