@@ -122,6 +122,13 @@ class Handler(BaseHTTPRequestHandler):
         self._send(e.code, e.status(), headers=h)
 
     def _body(self):
+        """The request body, read once (so that every answer leaves the connection clean
+        for the next keep-alive request)."""
+        if self._raw is None:
+            self._raw = self._read_body()
+        return self._raw
+
+    def _read_body(self):
         n = self.headers.get("Content-Length")
         if n is None:
             if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
@@ -200,11 +207,13 @@ class Handler(BaseHTTPRequestHandler):
 
     def _handle(self, method):
         self._code = 0
+        self._raw = None
         u = urllib.parse.urlsplit(self.path)
         path = u.path
         q = {k: v[-1] for k, v in urllib.parse.parse_qs(u.query, keep_blank_values=True).items()}
         user = None
         try:
+            self._body()
             if path.startswith("/fake/"):
                 return self._fake(method, path, q)
             if path not in ("/version", "/healthz", "/readyz", "/livez"):
