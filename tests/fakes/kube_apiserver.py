@@ -3,13 +3,17 @@
 
   python3 tests/fakes/kube_apiserver.py --port P [--tls-port Q --cert-dir DIR]
       [--crd-dir deploy/crd] [--state-dump FILE] [--token T] [--bookmark-interval S]
-      [--history N] [--watch-expired event|status]
+      [--history N] [--watch-expired event|status] [--http-require-token]
 
-Serves plain HTTP (bearer token checked when sent; anonymous admitted unless
---http-require-token, because kubectl sends no credentials over HTTP) and HTTPS (generated
-CA; a client certificate or the bearer token is required), writes kubeconfig-http.yaml, kubeconfig-https.yaml (client cert) and
-kubeconfig-https-token.yaml plus ca.crt and token into --cert-dir, and prints "ready"
-once listening. Semantics: ../shared/docs/wire-protocols-and-local-peers.md §4.
+Serves plain HTTP (a bearer token is checked when sent; anonymous requests are admitted,
+like the old insecure port, unless --http-require-token: kubectl never sends credentials
+over HTTP, kubernetes/kubectl#744) and HTTPS (generated CA; a client certificate or the
+bearer token is required). Into --cert-dir it writes ca.crt, client.crt/.key, token,
+kubeconfig-http.yaml, kubeconfig-https.yaml (client certificate) and
+kubeconfig-https-token.yaml, then prints "ready" once listening (--port 0 picks a free
+port; the kubeconfigs carry the real ones). Semantics follow
+../shared/docs/wire-protocols-and-local-peers.md §4; with --state-dump FILE every stored
+object is written to FILE after each change and at exit.
 
 Test hooks (no auth needed):
   POST /fake/compact          drop the watch history: older RVs now get 410 Gone;
@@ -50,6 +54,7 @@ except ImportError:          # JSON bodies still work; YAML CRD files need PyYAM
     yaml = None
 
 MAX_BODY = 4 * 1024 * 1024
+NOT_FOUND_MSG = "the server could not find the requested resource"
 MAX_REQUEST_LOG = 1000
 DEFAULT_WATCH_TIMEOUT = 1800
 DEFAULT_TOKEN = "smc-fake-token"
@@ -312,12 +317,12 @@ class Handler(BaseHTTPRequestHandler):
         if parts[:2] == ["openapi", "v3"]:
             return self._openapi(parts[2:])
         if parts[:2] == ["openapi", "v2"]:
-            raise ApiError(404, "NotFound", "the server could not find the requested resource")
+            raise ApiError(404, "NotFound", NOT_FOUND_MSG, {})
         if not parts or parts[0] not in ("api", "apis"):
             if not parts:
                 return self._send(200, {"paths": ["/api", "/api/v1", "/apis", "/openapi/v3",
                                                   "/version", "/healthz"]})
-            raise ApiError(404, "NotFound", "the server could not find the requested resource")
+            raise ApiError(404, "NotFound", NOT_FOUND_MSG, {})
         with STORE.cond:
             if parts[0] == "api":
                 if len(parts) == 1:
@@ -344,14 +349,12 @@ class Handler(BaseHTTPRequestHandler):
                     for g, vs in STORE.reg.groups():
                         if g == parts[1]:
                             return self._send(200, STORE.reg.api_group(g, vs))
-                    raise ApiError(404, "NotFound",
-                                   "the server could not find the requested resource")
+                    raise ApiError(404, "NotFound", NOT_FOUND_MSG, {})
                 group, version, rest = parts[1], parts[2], parts[3:]
             if not rest:
                 doc = STORE.reg.api_resource_list(group, version)
                 if doc is None:
-                    raise ApiError(404, "NotFound",
-                                   "the server could not find the requested resource")
+                    raise ApiError(404, "NotFound", NOT_FOUND_MSG, {})
                 return self._send(200, doc)
             watch = False
             if rest[0] == "watch":
@@ -363,7 +366,7 @@ class Handler(BaseHTTPRequestHandler):
                     ns, rest = rest[1], rest[2:]
             if not rest:
                 raise ApiError(404, "NotFound", "the server could not find the requested "
-                               "resource")
+                               "resource", {})
             rt = STORE.reg.get(group, version, rest[0])
             name = rest[1] if len(rest) > 1 else None
             sub = rest[2] if len(rest) > 2 else ""
@@ -371,7 +374,7 @@ class Handler(BaseHTTPRequestHandler):
                     or (ns is not None and not rt.namespaced) \
                     or (rt.namespaced and ns is None and name is not None):
                 raise ApiError(404, "NotFound", "the server could not find the requested "
-                               "resource")
+                               "resource", {})
         if watch or (method == "GET" and name is None and "watch" in q and
                      parse_bool(q["watch"], "watch")):
             if method != "GET":
@@ -514,7 +517,7 @@ class Handler(BaseHTTPRequestHandler):
             else:
                 doc = None
         if doc is None:
-            raise ApiError(404, "NotFound", "the server could not find the requested resource")
+            raise ApiError(404, "NotFound", NOT_FOUND_MSG, {})
         self._send(200, doc)
 
     # ---- watch ------------------------------------------------------------------------
@@ -564,7 +567,8 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self._code = 200
         self.close_connection = True
-        OPEN_WATCHES[0] += 1
+        with INJECT_LOCK:
+            OPEN_WATCHES[0] += 1
         try:
             if expired:
                 self._chunk({"type": "ERROR", "object": ApiError(410, "Expired",
@@ -579,7 +583,8 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(b"0\r\n\r\n")
             self.wfile.flush()
         finally:
-            OPEN_WATCHES[0] -= 1
+            with INJECT_LOCK:
+                OPEN_WATCHES[0] -= 1
 
     def _bookmark(self, rt, rv, annotations=None):
         md = {"resourceVersion": str(rv), "creationTimestamp": None}
