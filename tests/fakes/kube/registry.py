@@ -442,6 +442,8 @@ class Registry:
     def table_columns(self, rt):
         name = {"name": "Name", "type": "string", "format": "name",
                 "description": "Name must be unique within a namespace.", "priority": 0}
+        if rt.kind == "Event" and rt.builtin:
+            name = dict(name, priority=1)          # `kubectl get events` shows it with -o wide
         if rt.columns is None and rt.kind in BUILTIN_COLUMNS and rt.builtin:
             return [name] + [{"name": n, "type": t, "format": "", "description": n,
                               "priority": 0} for n, t, _ in BUILTIN_COLUMNS[rt.kind]]
