@@ -222,7 +222,8 @@ static int on_scalar(struct yparse *p, yaml_event_t *ev)
 	node->line = (int)ev->start_mark.line + 1;
 	if ((rc = sops_node_set_value(node, v, len)) != 0) {
 		sops_node_free(node);
-		return err_set(p->err, rc, "yaml: line %d: value too large", node->line);
+		return err_set(p->err, rc, "yaml: line %zu: value too large",
+			       ev->start_mark.line + 1);
 	}
 	if (ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE ||
 	    (tag != NULL && strcmp(tag, "tag:yaml.org,2002:str") == 0) ||
