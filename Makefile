@@ -19,7 +19,7 @@ build: deps $(BUILD)/CMakeCache.txt
 
 # Runs the real process tree once: examples/ → the embedded store ./.smc/store.db.
 demo: build
-	./$(BUILD)/smc sync -f examples/local.yaml
+	./$(BUILD)/smc sync -f examples/local.yaml --keys examples/keys
 	@echo
 	@echo "stored (names only):"
 	@./$(BUILD)/smc ls

@@ -60,7 +60,7 @@ static void print_text(json_t *res, int dry_run)
 	json_t *it;
 
 	if (json_object_get(res, "secrets") != NULL) {
-		printf("%s %s at %s\n", dry_run ? "plan for" : "synced",
+		printf("%s %s at %s\n", err ? "failed" : dry_run ? "plan for" : "synced",
 		       json_string_value(json_object_get(res, "config")),
 		       json_string_value(json_object_get(res, "revision")));
 		print_counts("secrets", json_object_get(res, "secrets"), dry_run);

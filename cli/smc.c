@@ -28,6 +28,11 @@ static int usage(FILE *f)
 	      "        print a value from the embedded store\n"
 	      "  ls [--store PATH]\n"
 	      "        list the embedded store: kinds, names, versions, owners (no values)\n"
+	      "  decrypt [--keys DIR | --identity FILE] FILE\n"
+	      "        print the plaintext of a SOPS file (any store) or a plain age file\n"
+	      "  encrypt --age RECIPIENT... | --pgp FPR... --pgp-pubkey FILE...\n"
+	      "          [--encrypted-regex RE] FILE\n"
+	      "        print FILE as a SOPS file in its own store format\n"
 	      "  version\n",
 	      f);
 	return f == stderr ? 2 : 0;
@@ -46,6 +51,10 @@ int main(int argc, char **argv)
 		return cmd_sync(argc - 1, argv + 1, 1);
 	if (strcmp(cmd, "get") == 0)
 		return cmd_get(argc - 1, argv + 1);
+	if (strcmp(cmd, "decrypt") == 0)
+		return cmd_decrypt(argc - 1, argv + 1);
+	if (strcmp(cmd, "encrypt") == 0)
+		return cmd_encrypt(argc - 1, argv + 1);
 	if (strcmp(cmd, "ls") == 0 || strcmp(cmd, "list-store") == 0)
 		return cmd_ls(argc - 1, argv + 1);
 	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {

@@ -6,6 +6,7 @@
 #include "common/procargs.h"
 #include "decryptor/decryptor_dispatch.h"
 #include "decryptor/decryptor_sandbox.h"
+#include "decryptor/keyring.h"
 #include "proto/fds.h"
 #include "proto/peer.h"
 
@@ -18,6 +19,8 @@ int main(int argc, char **argv)
 		{FD_DECRYPTOR_WATCHER, ROLE_WATCHER, MSG_CAP_CONTROL},
 	};
 	struct decryptor d = {0};
+	struct keyring *kr = NULL;
+	int rc;
 	struct procargs args;
 	struct err_ctx err = {{0}};
 
@@ -29,6 +32,16 @@ int main(int argc, char **argv)
 	log_set_level(args.level);
 	json_object_seed(0); /* seeds jansson's hash from /dev/urandom before the sandbox */
 	d.keys_dir = args.keys;
+	/* Keys are read once, before the sandbox; only this process ever holds them. */
+	if (args.keys != NULL) {
+		if (keyring_new(&kr) != 0 || keyring_load_dir(kr, args.keys, &err) != 0) {
+			log_error("keys", "%s", err.msg[0] ? err.msg : "cannot read the key directory");
+			return 2;
+		}
+		d.kr = kr;
+		log_info("keys", "%zu age and %zu OpenPGP keys from %s",
+			 keyring_count(kr, KEYRING_AGE), keyring_count(kr, KEYRING_PGP), args.keys);
+	}
 	args.paths.no_tcp = 1;
 	for (size_t i = 0; i < sizeof(peers) / sizeof(peers[0]); i++)
 		sandbox_paths_keep_fd(&args.paths, peers[i].fd);
@@ -43,10 +56,10 @@ int main(int argc, char **argv)
 		}
 	}
 	peer_log_to(FD_SUPERVISOR); /* until now lines went to the inherited stderr */
-	if (peer_serve(peers, sizeof(peers) / sizeof(peers[0]), ROLE_DECRYPTOR,
-		       decryptor_dispatch, &d, &err) != 0) {
+	rc = peer_serve(peers, sizeof(peers) / sizeof(peers[0]), ROLE_DECRYPTOR,
+			decryptor_dispatch, &d, &err);
+	if (rc != 0)
 		log_error("exit", "%s", err.msg);
-		return 5;
-	}
-	return 0;
+	keyring_free(kr); /* wipes the keys */
+	return rc != 0 ? 5 : 0;
 }

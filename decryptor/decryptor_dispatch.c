@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "decryptor/decrypt_file.h"
 #include "decryptor/raw.h"
 #include "proto/fds.h"
 #include "proto/tree.h"
@@ -27,13 +28,14 @@ static void free_files(struct file_report *files, size_t n)
 static int desired_state(struct decryptor *d, const struct job *job, const struct tree *t,
 			 struct msg_values *v, struct err_ctx *err)
 {
-	(void)d;
+	struct decrypt_file_ctx open_ctx = {.kr = d->kr, .ns = job->config.ns};
+
 	if (job->mode.kustomize_path != NULL && job->mode.kustomize_path[0] != '\0')
 		return err_set(err, ERR_UNSUPPORTED,
 			       "spec.secrets.kustomizePath: kustomize build mode is not available "
 			       "in this build");
-	return raw_collect(t, job->mode.base_path, job->mode.environment, raw_open_plain, NULL,
-			   &v->secrets, &v->configs, &v->files, &v->nfiles, err);
+	return raw_collect(t, job->mode.base_path, job->mode.environment, decrypt_file_open,
+			   &open_ctx, &v->secrets, &v->configs, &v->files, &v->nfiles, err);
 }
 
 static int on_tree(struct decryptor *d, struct msg *in)

@@ -4,8 +4,11 @@
 
 #include "proto/peer.h"
 
+struct keyring;
+
 struct decryptor {
-	const char *keys_dir; /* --keys, or NULL */
+	const char *keys_dir;     /* --keys, or NULL */
+	const struct keyring *kr; /* keys read once at start; NULL without --keys */
 };
 
 /* peer_serve handler: TREE (fetcher) → VALUES (syncer), or RESULT (watcher) on failure. */

@@ -5,7 +5,7 @@
 . "$SMC_SOURCE_DIR/tests/lib/common.sh"
 
 repo="$TMP/repo"; store="$TMP/store/store.db"
-cp -r "$SMC_SOURCE_DIR/examples" "$repo"; chmod -R a+rX "$repo"
+cp -r "$SMC_SOURCE_DIR/examples" "$repo"; plain_repo "$repo"; chmod -R a+rX "$repo"
 cfg="$repo/local.yaml"
 sed -i 's/^  deletionPolicy: Retain/  deletionPolicy: Retain\n  reconcileInterval: 1s/' "$cfg"
 envf="$repo/microservices/payments/deployment-configuration/profiles/dev/application.secrets.env"

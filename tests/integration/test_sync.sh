@@ -5,7 +5,7 @@
 . "$SMC_SOURCE_DIR/tests/lib/common.sh"
 
 repo="$TMP/repo"; store="$TMP/store/store.db"
-cp -r "$SMC_SOURCE_DIR/examples" "$repo"
+cp -r "$SMC_SOURCE_DIR/examples" "$repo"; plain_repo "$repo"
 chmod -R a+rX "$repo"
 canary="canary-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 echo "CANARY_TOKEN=$canary" >> "$repo/microservices/payments/deployment-configuration/profiles/dev/application.secrets.env"

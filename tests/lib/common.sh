@@ -13,4 +13,11 @@ fail() { echo "FAIL - $*"; fails=$((fails + 1)); }
 check() { local d=$1; shift; if "$@"; then ok "$d"; else fail "$d"; fi; }
 # jget FILE EXPR : evaluates a Python expression on the JSON document j loaded from FILE
 jget() { python3 -c "import json,sys; j=json.load(open(sys.argv[1])); print($2)" "$1"; }
+# plain_repo DIR : decrypts every SOPS file of DIR in place with the demo key of examples/
+plain_repo() {
+  local f
+  while IFS= read -r f; do
+    "$SMC" decrypt --keys "$SMC_SOURCE_DIR/examples/keys" "$f" >"$f.plain" && mv "$f.plain" "$f"
+  done < <(grep -rlE '^sops_version=|^    version:|"sops":|^sops:' "$1" --include='application.secrets.*')
+}
 finish() { if [ "$fails" -ne 0 ]; then echo "$fails check(s) failed"; exit 1; fi; echo "all checks passed"; }
