@@ -360,3 +360,34 @@ Test(sops_fixtures, wrong_namespace_policy_denies_key)
 	free(f);
 	keyring_free(k2);
 }
+
+Test(sops_fixtures, decrypt_auto_opens_plain_age_files_too)
+{
+	struct keyring *k2;
+	struct secbuf *out = NULL;
+	struct err_ctx err = {{0}};
+	size_t n, pn;
+	uint8_t *id = slurp(SMC_SHARED_DIR "/fixtures/age/generated/identity.txt", &n);
+	uint8_t *plain = slurp(SMC_SHARED_DIR "/fixtures/age/generated/small.txt", &pn);
+	uint8_t *f;
+
+	cr_assert_eq(keyring_new(&k2), 0);
+	cr_assert_eq(keyring_add(k2, "id.agekey", id, n, NULL), 0);
+	f = slurp(SMC_SHARED_DIR "/fixtures/age/generated/small.txt.armored.age", &n);
+	cr_assert_eq(sops_decrypt_auto(k2, NULL, "small.txt.age", f, n, &out, &err), 0, "%s", err.msg);
+	cr_assert(secbuf_eq_mem(out, plain, pn));
+	secbuf_free(out);
+	out = NULL;
+	free(f);
+	f = slurp(SMC_SHARED_DIR "/fixtures/age/generated/small.txt.other-recipient-only.age", &n);
+	cr_assert_eq(sops_decrypt_auto(k2, NULL, "other.age", f, n, &out, &err), ERR_NOKEY);
+	cr_assert_not_null(strstr(err.msg, "other.age"), "%s", err.msg);
+	cr_assert_null(out);
+	free(f);
+	/* a SOPS file goes to sops_decrypt */
+	cr_assert_eq(decrypt_file("fluxcd/age-secret.enc.yaml", &out, &err), 0);
+	secbuf_free(out);
+	free(id);
+	free(plain);
+	keyring_free(k2);
+}
