@@ -176,6 +176,9 @@ static inline void fx_msg(struct msg *m, uint32_t type)
 		m->u.run.config_path = fx_dup("/etc/smc/config.yaml");
 		m->u.run.dry_run = true;
 		break;
+	case MSG_EDGE:
+		m->u.edge.peer = fx_dup("fetcher");
+		break;
 	default:
 		cr_assert_fail("no fixture for type %u", type);
 	}

@@ -14,7 +14,7 @@
 
 static const uint32_t all_types[] = {MSG_HELLO, MSG_LOG,  MSG_METRICS, MSG_TAP_ATTACH,
 				     MSG_TAP,   MSG_SHUTDOWN, MSG_JOB, MSG_TREE,
-				     MSG_VALUES, MSG_RESULT, MSG_RUN};
+				     MSG_VALUES, MSG_RESULT, MSG_RUN, MSG_EDGE};
 #define NTYPES (sizeof(all_types) / sizeof(all_types[0]))
 
 static struct secbuf *encode(const struct msg *m, int redact)
@@ -300,6 +300,43 @@ static int count_fds(void)
 	return n;
 }
 
+Test(msg, edge_carries_a_socket_and_refuses_to_come_without_one)
+{
+	int sv[2], inner[2];
+	struct msg m, d;
+	struct err_ctx err = {{0}};
+
+	pair(sv);
+	pair(inner);
+	fx_msg(&m, MSG_EDGE);
+	m.fd = inner[0];
+	cr_assert_eq(msg_send(sv[0], &m), 0);
+	cr_assert_eq(msg_recv(sv[1], MSG_CAP_CONTROL, &d, &err), 0, "%s", err.msg);
+	cr_assert_eq(d.type, MSG_EDGE);
+	cr_assert_str_eq(d.u.edge.peer, "fetcher");
+	cr_assert(d.fd >= 0);
+	/* the passed descriptor is a working socket to inner[1] */
+	cr_assert_eq(write(d.fd, "x", 1), 1);
+	{
+		char c = 0;
+
+		cr_assert_eq(read(inner[1], &c, 1), 1);
+		cr_assert_eq(c, 'x');
+	}
+	msg_free(&d);
+	m.fd = -1;
+	cr_assert_eq(msg_send(sv[0], &m), 0);
+	cr_assert_neq(msg_recv(sv[1], MSG_CAP_CONTROL, &d, &err), 0);
+	cr_assert(strstr(err.msg, "EDGE") != NULL, "%s", err.msg);
+	cr_assert(msg_allowed(MSG_EDGE, ROLE_SUPERVISOR, ROLE_DECRYPTOR));
+	cr_assert(!msg_allowed(MSG_EDGE, ROLE_WATCHER, ROLE_FETCHER));
+	msg_free(&m);
+	close(inner[0]);
+	close(inner[1]);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 Test(msg, send_recv_every_control_and_pipeline_type)
 {
 	int sv[2];
@@ -310,8 +347,8 @@ Test(msg, send_recv_every_control_and_pipeline_type)
 		struct err_ctx err = {{0}};
 		struct secbuf *a, *b;
 
-		if (all_types[i] == MSG_TREE)
-			continue; /* needs its memfd, below */
+		if (all_types[i] == MSG_TREE || all_types[i] == MSG_EDGE)
+			continue; /* need their descriptor, below */
 		fx_msg(&m, all_types[i]);
 		cr_assert_eq(msg_send(sv[0], &m), 0);
 		cr_assert_eq(msg_recv(sv[1], MSG_CAP_PIPELINE, &d, &err), 0, "%s", err.msg);
