@@ -34,6 +34,9 @@ struct desired {
 	const char *name;            /* remote name after naming rules (borrowed) */
 	const char *key;             /* source key (borrowed) */
 	const struct secbuf *value;  /* borrowed */
+	const char *prefix;          /* naming prefix used for name: the job's prefix, else the
+	                              * item's group (raw mode: its service); borrowed, may be
+	                              * NULL. AWS Parameter Store paths default to /{prefix}/{env} */
 };
 
 /* The items a sync produced; grown by report_add. */

@@ -81,6 +81,7 @@ static int sync_name_all(const struct job *job, const struct kvlist *l, enum ite
 		s.items[s.n].d.name = name;
 		s.items[s.n].d.key = kv->key;
 		s.items[s.n].d.value = kv->value;
+		s.items[s.n].d.prefix = prefix;
 		s.items[s.n].origin = kv->origin;
 		s.n++;
 	}

@@ -29,6 +29,11 @@ struct ssm_ctx {
 
 char *aws_ssm_base_path(const struct job *job)
 {
+	return aws_ssm_item_base(job, job->naming.prefix);
+}
+
+char *aws_ssm_item_base(const struct job *job, const char *item_prefix)
+{
 	const char *pp = job->configs.parameter_path;
 	struct buf b;
 	char *out;
@@ -38,7 +43,7 @@ char *aws_ssm_base_path(const struct job *job)
 		if ((pp[0] != '/' && buf_put_u8(&b, '/') != 0) || buf_put_str(&b, pp) != 0)
 			goto fail;
 	} else {
-		const char *prefix = job->naming.prefix, *env = job->mode.environment;
+		const char *prefix = item_prefix, *env = job->mode.environment;
 
 		if ((prefix != NULL && prefix[0] && buf_printf(&b, "/%s", prefix) != 0) ||
 		    (env != NULL && env[0] && buf_printf(&b, "/%s", env) != 0))
@@ -119,14 +124,15 @@ static void call_reason(const struct aws_call *call, char *dst, size_t dsz)
 			(!echo && call->message[0]) ? ": " : "", echo ? "" : call->message);
 }
 
-/* One paginated listing: DescribeParameters (owned) or GetParametersByPath (values). */
-static int list(struct ssm_ctx *x, int describe, struct err_ctx *err)
+/* One paginated listing under path: DescribeParameters (owned) or GetParametersByPath
+ * (values). */
+static int list(struct ssm_ctx *x, int describe, const char *path, struct err_ctx *err)
 {
 	char *next = NULL;
 	int rc = 0;
 
 	for (size_t page = 0; page < AWS_SSM_MAX_PAGES; page++) {
-		struct aws_call call = {.svc = AWS_SVC_SSM, .name = x->base};
+		struct aws_call call = {.svc = AWS_SVC_SSM, .name = path};
 		json_t *req, *arr, *e, *nt;
 		size_t i;
 
@@ -135,11 +141,11 @@ static int list(struct ssm_ctx *x, int describe, struct err_ctx *err)
 			req = json_pack("{s:[{s:s,s:[s]},{s:s,s:s,s:[s]}],s:i}", "ParameterFilters",
 					"Key", "tag:" PROVIDER_OWNER_KEY, "Values", x->owner, "Key",
 					"Path", "Option", "Recursive", "Values",
-					x->base[0] ? x->base : "/", "MaxResults",
+					path[0] ? path : "/", "MaxResults",
 					AWS_SSM_PAGE_DESCRIBE);
 		} else {
 			call.action = "GetParametersByPath";
-			req = json_pack("{s:s,s:b,s:b,s:i}", "Path", x->base[0] ? x->base : "/",
+			req = json_pack("{s:s,s:b,s:b,s:i}", "Path", path[0] ? path : "/",
 					"Recursive", 1, "WithDecryption", 1, "MaxResults",
 					AWS_SSM_PAGE_BY_PATH);
 		}
@@ -189,7 +195,7 @@ static int list(struct ssm_ctx *x, int describe, struct err_ctx *err)
 			return rc;
 	}
 	free(next);
-	return err_set(err, ERR_TOOBIG, "aws: too many parameter pages under %s", x->base);
+	return err_set(err, ERR_TOOBIG, "aws: too many parameter pages under %s", path);
 }
 
 static json_t *owner_tags(const char *owner)
@@ -201,8 +207,67 @@ static json_t *owner_tags(const char *owner)
 struct ssm_plan {
 	const struct desired *d;
 	char *name;
+	char *base; /* the parameter path this item lives under */
+	int dup;    /* another item maps to the same parameter name */
 	int action; /* 0 nothing, 1 create, 2 overwrite, 3 adopt+overwrite, 4 adopt only */
 };
+
+static int plan_cmp_name(const void *a, const void *b)
+{
+	const struct ssm_plan *const *x = a, *const *y = b;
+
+	return strcmp((*x)->name, (*y)->name);
+}
+
+static int plan_cmp_base(const void *a, const void *b)
+{
+	const struct ssm_plan *const *x = a, *const *y = b;
+
+	return strcmp((*x)->base, (*y)->base);
+}
+
+/* Names every item (<base>/<key>, base per item's prefix), marks items sharing a name, and
+ * reads the current values under each distinct base once. */
+static int plan_names_and_values(struct ssm_ctx *x, const struct desired *items, size_t n,
+				 struct ssm_plan *plan, struct err_ctx *err)
+{
+	struct ssm_plan **byname = xcalloc(n ? n : 1, sizeof(*byname));
+	int rc = 0;
+
+	if (byname == NULL)
+		return ERR_NOMEM;
+	for (size_t i = 0; i < n; i++) {
+		const char *key = items[i].key ? items[i].key : items[i].name;
+
+		plan[i].d = &items[i];
+		if ((plan[i].base = aws_ssm_item_base(x->job, x->job->naming.prefix &&
+								      x->job->naming.prefix[0]
+								  ? x->job->naming.prefix
+								  : items[i].prefix)) == NULL ||
+		    (plan[i].name = str_path_join(plan[i].base[0] ? plan[i].base : "/", key)) ==
+			NULL) {
+			rc = ERR_NOMEM;
+			goto out;
+		}
+		byname[i] = &plan[i];
+	}
+	qsort(byname, n, sizeof(*byname), plan_cmp_name);
+	for (size_t i = 1; i < n; i++) {
+		if (strcmp(byname[i - 1]->name, byname[i]->name) == 0)
+			byname[i - 1]->dup = byname[i]->dup = 1;
+	}
+	/* one GetParametersByPath listing per distinct base */
+	qsort(byname, n, sizeof(*byname), plan_cmp_base);
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0 && strcmp(byname[i - 1]->base, byname[i]->base) == 0)
+			continue;
+		if ((rc = list(x, 0, byname[i]->base, err)) != 0)
+			goto out;
+	}
+out:
+	free(byname);
+	return rc;
+}
 
 int aws_ssm_sync(struct aws_client *c, const struct job *job, const char *owner,
 		 const struct desired *items, size_t n, struct report *rep, struct err_ctx *err)
@@ -216,13 +281,24 @@ int aws_ssm_sync(struct aws_client *c, const struct job *job, const char *owner,
 	x.type = (job->configs.store != NULL && strcasecmp(job->configs.store, "SecureString") == 0)
 			 ? "SecureString"
 			 : "String";
-	if ((x.base = aws_ssm_base_path(job)) == NULL)
+	/* what this config owns: under parameterPath, under /{prefix}/{env} with a job prefix;
+	 * with per-service prefixes (raw mode without a prefix) anywhere, by the owner tag */
+	if ((job->configs.parameter_path != NULL && job->configs.parameter_path[0] != '\0') ||
+	    (job->naming.prefix != NULL && job->naming.prefix[0] != '\0'))
+		x.base = aws_ssm_base_path(job);
+	else
+		x.base = xstrdup("");
+	if (x.base == NULL)
 		return ERR_NOMEM;
-	if ((rc = list(&x, 1, err)) != 0 || (rc = list(&x, 0, err)) != 0)
+	if ((plan = xcalloc(n ? n : 1, sizeof(*plan))) == NULL) {
+		rc = ERR_NOMEM;
+		goto out;
+	}
+	if ((rc = list(&x, 1, x.base, err)) != 0 ||
+	    (rc = plan_names_and_values(&x, items, n, plan, err)) != 0)
 		goto out;
 	ncalls = 2 * n + x.nr + 1;
-	if ((plan = xcalloc(n ? n : 1, sizeof(*plan))) == NULL ||
-	    (calls = xcalloc(ncalls, sizeof(*calls))) == NULL ||
+	if ((calls = xcalloc(ncalls, sizeof(*calls))) == NULL ||
 	    (who = xcalloc(ncalls, sizeof(*who))) == NULL) {
 		rc = ERR_NOMEM;
 		goto out;
@@ -232,14 +308,13 @@ int aws_ssm_sync(struct aws_client *c, const struct job *job, const char *owner,
 		struct ssm_plan *p = &plan[i];
 		struct ssm_remote *r;
 		const struct secbuf *v = items[i].value;
-		const char *key = items[i].key ? items[i].key : items[i].name;
 		const char *why = NULL;
 
-		p->d = &items[i];
-		if ((p->name = str_path_join(x.base[0] ? x.base : "/", key)) == NULL) {
-			rc = ERR_NOMEM;
-			goto out;
-		}
+		if (p->dup)
+			why = "two config keys map to this parameter name (give each service its own "
+			      "prefix or parameterPath)";
+		else if (!valid_param_name(p->name))
+			why = "not a valid parameter name";
 		if (!valid_param_name(p->name))
 			why = "not a valid parameter name";
 		else if (v == NULL || v->len == 0 || v->len > AWS_SSM_MAX_VALUE)
@@ -431,8 +506,10 @@ out:
 	free(calls);
 	free(who);
 	if (plan != NULL) {
-		for (size_t i = 0; i < n; i++)
+		for (size_t i = 0; i < n; i++) {
 			free(plan[i].name);
+			free(plan[i].base);
+		}
 	}
 	free(plan);
 	for (size_t i = 0; i < x.nr; i++) {

@@ -1,7 +1,8 @@
 /* aws_ssm.h — SSM Parameter Store as the config store of the AWS provider.
  *
  * Parameter names: <parameterPath>/<key>, parameterPath = job.configs.parameter_path or
- * "/{prefix}/{environment}". Type String, or SecureString when job.configs.store is
+ * "/{prefix}/{environment}" (prefix: the job's, else each item's, i.e. its service in raw
+ * mode; two keys landing on one name both fail, naming neither value). Type String, or SecureString when job.configs.store is
  * "SecureString" (the only meaning `store` has for AWS). One sync:
  *   1. DescribeParameters filtered on tag:owner and the path (recursive, paginated): what
  *      this config owns;
@@ -34,5 +35,10 @@ int aws_ssm_sync(struct aws_client *c, const struct job *job, const char *owner,
 /* The parameter path of the job ("/{prefix}/{environment}" by default, no trailing '/').
  * Owned (free()). */
 char *aws_ssm_base_path(const struct job *job);
+
+/* The parameter path of an item named with prefix (job.configs.parameter_path when set,
+ * else "/{prefix}/{environment}"; prefix may be NULL). Owned (free()), NULL when out of
+ * memory or over AWS_SSM_MAX_NAME. */
+char *aws_ssm_item_base(const struct job *job, const char *prefix);
 
 #endif
