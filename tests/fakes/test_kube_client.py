@@ -270,13 +270,18 @@ class KubeClientTest(unittest.TestCase):
         t.start()
         seen = []
         w = watch.Watch()
+        deleted_rv = None
         for ev in w.stream(self.co.list_namespaced_custom_object, GROUP, VERSION, NS, PLURAL,
                            resource_version=rv, allow_watch_bookmarks=True,
-                           timeout_seconds=3):
+                           timeout_seconds=20):
             o = ev["object"]
             seen.append((ev["type"], o["metadata"].get("name"),
                          int(o["metadata"]["resourceVersion"]),
                          (o.get("status") or {}).get("phase")))
+            if ev["type"] == "DELETED" and seen[-1][1] == "w1":
+                deleted_rv = seen[-1][2]
+            if ev["type"] == "BOOKMARK" and deleted_rv is not None:
+                w.stop()          # a bookmark after the last change: enough seen
         t.join()
         kinds = [s[0] for s in seen if s[1] == "w1"]
         self.assertEqual(kinds, ["ADDED", "MODIFIED", "DELETED"], seen)
@@ -301,11 +306,22 @@ class KubeClientTest(unittest.TestCase):
                                                    {"metadata": {"labels": {"team": None}}})
         t = threading.Thread(target=writer)
         t.start()
-        seen = [ev["type"] for ev in watch.Watch().stream(
-            self.co.list_namespaced_custom_object, GROUP, VERSION, NS, PLURAL,
-            resource_version=rv, label_selector="team=a", timeout_seconds=2)]
+        seen = []
+        w = watch.Watch()
+        for ev in w.stream(self.co.list_namespaced_custom_object, GROUP, VERSION, NS, PLURAL,
+                           resource_version=rv, label_selector="team=a", timeout_seconds=20):
+            seen.append(ev["type"])
+            if ev["type"] == "DELETED":
+                w.stop()
         t.join()
+        # nothing else arrives: the object no longer matches
+        more = list(watch.Watch().stream(
+            self.co.list_namespaced_custom_object, GROUP, VERSION, NS, PLURAL,
+            resource_version=self.co.list_namespaced_custom_object(
+                GROUP, VERSION, NS, PLURAL)["metadata"]["resourceVersion"],
+            label_selector="team=a", timeout_seconds=1))
         self.assertEqual(seen, ["ADDED", "DELETED"])
+        self.assertEqual(more, [])
 
     def test_watch_gone_after_compact(self):
         for mode in ("event", "status"):
@@ -330,7 +346,7 @@ class KubeClientTest(unittest.TestCase):
         # an open watch receives an in-stream ERROR 410 when the history is compacted
         cur = self.core.list_namespaced_config_map(NS).metadata.resource_version
         resp = self.core.list_namespaced_config_map(NS, watch=True, resource_version=cur,
-                                                    timeout_seconds=5, _preload_content=False)
+                                                    timeout_seconds=20, _preload_content=False)
         threading.Timer(0.5, lambda: FAKE.hook("/fake/compact?expireWatches=true")).start()
         lines = [json.loads(x) for x in resp.read().decode().splitlines() if x.strip()]
         self.assertEqual(lines[-1]["type"], "ERROR")
