@@ -133,9 +133,9 @@ full_scenario() { # label
 	timeout 30 "${K[@]}" -n "$ns" get smc -w --output-watch-events >"$work/watch-$tag" 2>&1 &
 	local wp=$!
 	bg_pids+=("$wp")
-	for _ in $(seq 50); do grep -q ADDED "$work/watch-$tag" && break; sleep 0.1; done
+	for _ in $(seq 150); do grep -q ADDED "$work/watch-$tag" && break; sleep 0.1; done
 	"${K[@]}" -n "$ns" annotate smc $name touched=yes >/dev/null || fail "$tag: annotate for watch"
-	for _ in $(seq 50); do grep -q "MODIFIED *$name" "$work/watch-$tag" && break; sleep 0.1; done
+	for _ in $(seq 150); do grep -q "MODIFIED *$name" "$work/watch-$tag" && break; sleep 0.1; done
 	kill "$wp" 2>/dev/null
 	grep -q "MODIFIED *$name" "$work/watch-$tag" || fail "$tag: get -w saw no MODIFIED: $(cat "$work/watch-$tag")"
 	ok "$tag: get -w"
