@@ -149,7 +149,7 @@ int msg_decode(const uint8_t *p, size_t n, struct msg *out, struct err_ctx *err)
 	msgpack_unpacked up;
 	struct msg tmp;
 	size_t off = 0;
-	uint32_t type;
+	uint32_t type = 0;
 	int rc;
 
 	if (p == NULL || n == 0)
