@@ -151,6 +151,14 @@ static int map_source(const json_t *spec, const char *base_dir, struct smconfig 
 		    (rc = get_str(ref, "spec.sourceRef", "path", &src->subpath, 0, err)) != 0)
 			return rc;
 		src->kind = xstrdup("git");
+	} else if (strcmp(c->ref_kind, "Artifact") == 0) {
+		/* a Flux-style artifact given directly (one-shot runs, tests) */
+		if ((rc = get_str(ref, "spec.sourceRef", "url", &src->url, 1, err)) != 0 ||
+		    (rc = get_str(ref, "spec.sourceRef", "digest", &src->digest, 1, err)) != 0 ||
+		    (rc = get_str(ref, "spec.sourceRef", "revision", &src->revision, 0, err)) != 0 ||
+		    (rc = get_str(ref, "spec.sourceRef", "path", &src->subpath, 0, err)) != 0)
+			return rc;
+		src->kind = xstrdup("artifact");
 	} else if (strcmp(c->ref_kind, "GitRepository") == 0 ||
 		   strcmp(c->ref_kind, "OCIRepository") == 0 ||
 		   strcmp(c->ref_kind, "Bucket") == 0 || strcmp(c->ref_kind, "Application") == 0) {
@@ -161,7 +169,7 @@ static int map_source(const json_t *spec, const char *base_dir, struct smconfig 
 	} else {
 		return err_set(err, ERR_INVAL,
 			       "spec.sourceRef.kind: \"%s\" is not one of GitRepository, "
-			       "OCIRepository, Bucket, Application, Directory, Git",
+			       "OCIRepository, Bucket, Application, Directory, Git, Artifact",
 			       c->ref_kind);
 	}
 	return src->kind ? 0 : ERR_NOMEM;

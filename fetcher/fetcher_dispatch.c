@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "fetcher/artifact.h"
 #include "fetcher/source_dir.h"
 #include "fetcher/source_git.h"
 #include "proto/fds.h"
@@ -62,6 +63,9 @@ static int fetch(struct fetcher *f, const struct job *job, struct tree *t, char 
 	if (strcmp(src->kind, "git") == 0)
 		return source_git_fetch(src->url, src->revision, src->subpath, f->scratch, t,
 					revision, err);
+	if (strcmp(src->kind, "artifact") == 0)
+		return artifact_fetch(src->url, src->digest, src->revision, src->subpath, NULL, t,
+				      revision, err);
 	return err_set(err, ERR_UNSUPPORTED, "source kind \"%s\" is not supported here",
 		       src->kind);
 }
