@@ -116,6 +116,36 @@ static int take_edge(const struct peer *peers, size_t n, bool *active, enum msg_
 		       m->u.edge.peer, msg_role_name(me));
 }
 
+int peer_serve_one(const struct peer *peers, size_t n, bool *active, size_t i,
+		   enum msg_role me, peer_handler_fn fn, void *arg, struct err_ctx *err)
+{
+	struct msg m;
+	int rc = peer_recv(&peers[i], me, &m, err);
+
+	if (rc == ERR_EOF && i > 0) {
+		/* a pipeline peer died: wait for the supervisor's EDGE */
+		log_debug("peer.lost", "%s closed its socket", msg_role_name(peers[i].role));
+		close(peers[i].fd);
+		active[i] = false;
+		return 0;
+	}
+	if (rc == ERR_EOF)
+		return err_set(err, ERR_EOF, "the supervisor closed its socket");
+	if (rc != 0)
+		return err_wrap(err, rc, "from %s", msg_role_name(peers[i].role));
+	if (m.type == MSG_SHUTDOWN) {
+		msg_free(&m);
+		return 1;
+	}
+	if (m.type == MSG_EDGE && (rc = take_edge(peers, n, active, me, &m, err)) != 0) {
+		msg_free(&m);
+		return rc;
+	}
+	rc = fn(arg, &peers[i], &m, err);
+	msg_free(&m);
+	return rc;
+}
+
 int peer_serve(const struct peer *peers, size_t n, enum msg_role me, peer_handler_fn fn,
 	       void *arg, struct err_ctx *err)
 {
@@ -141,33 +171,11 @@ int peer_serve(const struct peer *peers, size_t n, enum msg_role me, peer_handle
 			return err_set(err, ERR_IO, "poll: %s", strerror(errno));
 		}
 		for (size_t i = 0; i < n; i++) {
-			struct msg m;
-
 			if (!(pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
 				continue;
-			rc = peer_recv(&peers[i], me, &m, err);
-			if (rc == ERR_EOF && i > 0) {
-				/* a pipeline peer died: wait for the supervisor's EDGE */
-				log_debug("peer.lost", "%s closed its socket",
-					  msg_role_name(peers[i].role));
-				close(peers[i].fd);
-				active[i] = false;
-				continue;
-			}
-			if (rc == ERR_EOF)
-				return err_set(err, ERR_EOF, "the supervisor closed its socket");
-			if (rc != 0)
-				return err_wrap(err, rc, "from %s", msg_role_name(peers[i].role));
-			if (m.type == MSG_SHUTDOWN) {
-				msg_free(&m);
+			rc = peer_serve_one(peers, n, active, i, me, fn, arg, err);
+			if (rc == 1)
 				return 0;
-			}
-			if (m.type == MSG_EDGE && (rc = take_edge(peers, n, active, me, &m, err)) != 0) {
-				msg_free(&m);
-				return rc;
-			}
-			rc = fn(arg, &peers[i], &m, err);
-			msg_free(&m);
 			if (rc != 0)
 				return rc;
 		}

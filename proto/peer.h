@@ -4,6 +4,7 @@
 #ifndef SMC_PEER_H
 #define SMC_PEER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "common/err.h"
@@ -44,6 +45,12 @@ typedef int (*peer_handler_fn)(void *arg, const struct peer *from, struct msg *m
 			       struct err_ctx *err);
 int peer_serve(const struct peer *peers, size_t n, enum msg_role me, peer_handler_fn fn,
 	       void *arg, struct err_ctx *err);
+
+/* One step of peer_serve for a caller with its own loop (the watcher in cluster mode):
+ * receives one message from peers[i] (readable) and handles it as peer_serve does,
+ * keeping active[] (n entries) up to date. 1 on SHUTDOWN, 0 when handled, < 0 on error. */
+int peer_serve_one(const struct peer *peers, size_t n, bool *active, size_t i,
+		   enum msg_role me, peer_handler_fn fn, void *arg, struct err_ctx *err);
 
 /* Sends a RESULT that reports a failure of `stage` for job: code, one-line reason. */
 int peer_send_failure(int fd, const struct job *job, const char *revision, const char *stage,

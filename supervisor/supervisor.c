@@ -8,6 +8,14 @@
  *       start-up error.                              (this is what `smc sync` runs)
  *   smcd -f CONFIG [--keys DIR]
  *       runs the job every spec.reconcileInterval until SIGTERM.
+ *   smcd --cluster [--kubeconfig PATH] [--context C] [--namespace NS] [--label-selector SEL]
+ *        [--metrics-port N] [--metrics-addr A] [--leader-elect] [--lease-name N]
+ *        [--lease-namespace NS] [--identity ID] [--keys DIR] [--store PATH]
+ *       in-cluster controller: the watcher watches SecretManagerConfigs and Flux sources
+ *       and runs a job per config; smcd serves /healthz, /readyz and /metrics. --store
+ *       points every config with the local provider at that store (tests, dev).
+ *       Flags may also come from the environment: SMC_NAMESPACE, SMC_LABEL_SELECTOR,
+ *       SMC_METRICS_PORT, SMC_LEADER_ELECT=true, SMC_LEASE_NAME, SMC_LEASE_NAMESPACE.
  */
 #include "supervisor/supervisor.h"
 
@@ -33,6 +41,7 @@
 #include "common/smconfig.h"
 #include "common/str.h"
 #include "proto/peer.h"
+#include "supervisor/metrics_http.h"
 
 #define SHUTDOWN_GRACE_MS 3000
 #define ONCE_TIMEOUT_S 600 /* a one-shot job that takes longer than this is stopped */
@@ -43,6 +52,11 @@ struct opts {
 	const char *store; /* --store: overrides spec.provider.local.path */
 	bool once, dry_run;
 	int result_fd;
+	/* cluster mode */
+	bool cluster, leader_elect;
+	const char *kubeconfig, *context, *ns, *label_selector, *lease_name, *lease_ns, *identity;
+	const char *metrics_addr;
+	int metrics_port;
 };
 
 /* Paths prepared for the children's sandboxes (they must outlive the children). */
@@ -53,12 +67,17 @@ struct prepared {
 	char scratch[PATH_MAX];
 	char keys[PATH_MAX];
 	char store[PATH_MAX]; /* absolute --store */
+	char kubeconfig[PATH_MAX];
 };
 
 static int usage(void)
 {
 	fprintf(stderr, "usage: smcd [--once] -f CONFIG [--dry-run] [--result-fd N] [--keys DIR] "
-			"[--store PATH]\n");
+			"[--store PATH]\n"
+			"       smcd --cluster [--kubeconfig PATH] [--context C] [--namespace NS]\n"
+			"            [--label-selector SEL] [--metrics-port N] [--metrics-addr A]\n"
+			"            [--leader-elect] [--lease-name N] [--lease-namespace NS]\n"
+			"            [--identity ID] [--keys DIR] [--store PATH]\n");
 	return 2;
 }
 
@@ -204,6 +223,93 @@ out:
 	return rc;
 }
 
+/* Cluster mode: no config file; the store, scratch and keys directories as in prepare(),
+ * and the watcher's cluster options on its command line. */
+static int prepare_cluster(struct sup *s, const struct opts *o, struct prepared *pp,
+			   struct err_ctx *err)
+{
+	const char *tmp = getenv("TMPDIR");
+	int rc = 0;
+
+	if (o->store != NULL) {
+		char sp[PATH_MAX], cwd[PATH_MAX];
+
+		if (o->store[0] == '/')
+			rc = str_copy(pp->store, sizeof(pp->store), o->store);
+		else if (getcwd(cwd, sizeof(cwd)) == NULL)
+			rc = ERR_IO;
+		else
+			rc = str_fmt(pp->store, sizeof(pp->store), "%s/%s", cwd, o->store);
+		if (rc != 0 || str_copy(sp, sizeof(sp), pp->store) != 0)
+			return err_set(err, ERR_TOOBIG, "--store: path too long");
+		if (mkdirs(dirname(sp), 0700) != 0 ||
+		    str_copy(sp, sizeof(sp), pp->store) != 0 ||
+		    realpath(dirname(sp), pp->store_dir) == NULL)
+			return err_set(err, ERR_IO, "--store: cannot create its directory: %s",
+				       strerror(errno));
+		give_to_role(pp->store_dir, "syncer");
+	}
+	if (o->kubeconfig != NULL && realpath(o->kubeconfig, pp->kubeconfig) == NULL)
+		return err_set(err, ERR_NOTFOUND, "--kubeconfig %s: %s", o->kubeconfig,
+			       strerror(errno));
+	if (str_fmt(pp->scratch, sizeof(pp->scratch), "%s/smc-fetcher-XXXXXX",
+		    tmp && *tmp ? tmp : "/tmp") != 0 ||
+	    mkdtemp(pp->scratch) == NULL) {
+		pp->scratch[0] = '\0';
+		return err_set(err, ERR_IO, "cannot create a scratch directory: %s", strerror(errno));
+	}
+	give_to_role(pp->scratch, "fetcher");
+	if (o->keys != NULL && realpath(o->keys, pp->keys) == NULL)
+		return err_set(err, ERR_NOTFOUND, "--keys %s: %s", o->keys, strerror(errno));
+	rc |= proctab_add_arg(&s->pt, ROLE_WATCHER, "--cluster");
+	if (o->leader_elect)
+		rc |= proctab_add_arg(&s->pt, ROLE_WATCHER, "--leader-elect");
+	{
+		const char *pairs[][2] = {
+		    {"--kubeconfig", pp->kubeconfig[0] ? pp->kubeconfig : NULL},
+		    {"--context", o->context},
+		    {"--namespace", o->ns},
+		    {"--label-selector", o->label_selector},
+		    {"--lease-name", o->lease_name},
+		    {"--lease-namespace", o->lease_ns},
+		    {"--identity", o->identity},
+		    {"--store", pp->store[0] ? pp->store : NULL},
+		};
+		for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+			if (pairs[i][1] == NULL || *pairs[i][1] == '\0')
+				continue;
+			rc |= proctab_add_arg(&s->pt, ROLE_WATCHER, pairs[i][0]);
+			rc |= proctab_add_arg(&s->pt, ROLE_WATCHER, pairs[i][1]);
+		}
+	}
+	rc |= proctab_add_arg(&s->pt, ROLE_FETCHER, "--scratch");
+	rc |= proctab_add_arg(&s->pt, ROLE_FETCHER, pp->scratch);
+	if (pp->keys[0] != '\0') {
+		rc |= proctab_add_arg(&s->pt, ROLE_DECRYPTOR, "--keys");
+		rc |= proctab_add_arg(&s->pt, ROLE_DECRYPTOR, pp->keys);
+	}
+	if (pp->store_dir[0] != '\0') {
+		rc |= proctab_add_arg(&s->pt, ROLE_SYNCER, "--rw");
+		rc |= proctab_add_arg(&s->pt, ROLE_SYNCER, pp->store_dir);
+	}
+	if (rc != 0)
+		return err_set(err, ERR_TOOBIG, "too many child arguments");
+	return 0;
+}
+
+static void publish_child_metrics(struct sup *s)
+{
+	for (size_t i = 0; i < PROCTAB_NCHILD; i++) {
+		const struct child *c = &s->pt.children[i];
+		char name[128];
+
+		(void)str_fmt(name, sizeof(name), "smc_child_restarts_total{role=\"%s\"}", c->name);
+		metrics_set(name, c->restarts);
+		(void)str_fmt(name, sizeof(name), "smc_child_up{role=\"%s\"}", c->name);
+		metrics_set(name, c->pid > 0);
+	}
+}
+
 static int send_run(struct sup *s, const struct opts *o, const char *config)
 {
 	struct child *w = proctab_child(&s->pt, ROLE_WATCHER);
@@ -262,12 +368,15 @@ static void restart_dead(struct sup *s)
 static int loop(struct sup *s, const struct opts *o, const struct prepared *pp, int sfd)
 {
 	struct pollfd pfd[PROCTAB_NCHILD + 1];
-	time_t start = time(NULL), next_run = 0;
+	time_t start = time(NULL);
+	int64_t next_run = 0;
 	int64_t interval = SMCONFIG_DEFAULT_INTERVAL;
 	struct smconfig cfg;
 	struct err_ctx err = {{0}};
 
-	if (!s->once && smconfig_load_file(pp->config, &cfg, &err) == 0) {
+	if (o->cluster)
+		next_run = INT64_MAX; /* the watcher drives itself */
+	else if (!s->once && smconfig_load_file(pp->config, &cfg, &err) == 0) {
 		interval = cfg.interval_s;
 		smconfig_free(&cfg);
 	}
@@ -303,6 +412,7 @@ static int loop(struct sup *s, const struct opts *o, const struct prepared *pp, 
 			if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
 				if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
 					log_info("shutdown", "signal %u: shutting down", si.ssi_signo);
+					metrics_set_ready(false);
 					s->stopping = true;
 				}
 			}
@@ -338,6 +448,8 @@ static int loop(struct sup *s, const struct opts *o, const struct prepared *pp, 
 		}
 		if (!s->once && !s->stopping)
 			restart_dead(s);
+		if (o->cluster)
+			publish_child_metrics(s);
 	}
 	return 0;
 }
@@ -348,8 +460,16 @@ int main(int argc, char **argv)
 		{"once", no_argument, NULL, 'o'},     {"file", required_argument, NULL, 'f'},
 		{"dry-run", no_argument, NULL, 'n'},  {"result-fd", required_argument, NULL, 'r'},
 		{"keys", required_argument, NULL, 'k'}, {"store", required_argument, NULL, 's'},
+		{"cluster", no_argument, NULL, 'C'}, {"kubeconfig", required_argument, NULL, 'K'},
+		{"context", required_argument, NULL, 'X'}, {"namespace", required_argument, NULL, 'N'},
+		{"label-selector", required_argument, NULL, 'L'},
+		{"metrics-port", required_argument, NULL, 'P'},
+		{"metrics-addr", required_argument, NULL, 'A'},
+		{"leader-elect", no_argument, NULL, 'E'}, {"lease-name", required_argument, NULL, 'l'},
+		{"lease-namespace", required_argument, NULL, 'm'},
+		{"identity", required_argument, NULL, 'I'},
 		{NULL, 0, NULL, 0}};
-	struct opts o = {.result_fd = STDOUT_FILENO};
+	struct opts o = {.result_fd = STDOUT_FILENO, .metrics_port = 5000, .metrics_addr = "0.0.0.0"};
 	struct sup s;
 	struct prepared pp;
 	struct err_ctx err = {{0}};
@@ -368,6 +488,21 @@ int main(int argc, char **argv)
 		case 'n': o.dry_run = true; break;
 		case 'k': o.keys = optarg; break;
 		case 's': o.store = optarg; break;
+		case 'C': o.cluster = true; break;
+		case 'K': o.kubeconfig = optarg; break;
+		case 'X': o.context = optarg; break;
+		case 'N': o.ns = optarg; break;
+		case 'L': o.label_selector = optarg; break;
+		case 'A': o.metrics_addr = optarg; break;
+		case 'E': o.leader_elect = true; break;
+		case 'l': o.lease_name = optarg; break;
+		case 'm': o.lease_ns = optarg; break;
+		case 'I': o.identity = optarg; break;
+		case 'P':
+			if (str_to_i64(optarg, 0, 65535, &v) != 0)
+				return usage();
+			o.metrics_port = (int)v;
+			break;
 		case 'r':
 			if (str_to_i64(optarg, 0, 1024, &v) != 0)
 				return usage();
@@ -376,7 +511,24 @@ int main(int argc, char **argv)
 		default: return usage();
 		}
 	}
-	if (o.config == NULL || optind != argc)
+	if (o.cluster) {
+		/* environment defaults (Deployment env), flags win */
+		if (o.ns == NULL && getenv("SMC_NAMESPACE") && *getenv("SMC_NAMESPACE"))
+			o.ns = getenv("SMC_NAMESPACE");
+		if (o.label_selector == NULL && getenv("SMC_LABEL_SELECTOR"))
+			o.label_selector = getenv("SMC_LABEL_SELECTOR");
+		if (o.lease_name == NULL && getenv("SMC_LEASE_NAME"))
+			o.lease_name = getenv("SMC_LEASE_NAME");
+		if (o.lease_ns == NULL && getenv("SMC_LEASE_NAMESPACE"))
+			o.lease_ns = getenv("SMC_LEASE_NAMESPACE");
+		if (getenv("SMC_LEADER_ELECT") && strcmp(getenv("SMC_LEADER_ELECT"), "true") == 0)
+			o.leader_elect = true;
+		if (getenv("SMC_METRICS_PORT") &&
+		    str_to_i64(getenv("SMC_METRICS_PORT"), 0, 65535, &v) == 0)
+			o.metrics_port = (int)v;
+		if (o.once || o.config != NULL || optind != argc)
+			return usage();
+	} else if (o.config == NULL || optind != argc)
 		return usage();
 	s.once = o.once;
 	sigemptyset(&mask);
@@ -390,7 +542,8 @@ int main(int argc, char **argv)
 		log_error("start", "signalfd: %s", strerror(errno));
 		return 2;
 	}
-	if ((rc = proctab_init(&s.pt, &err)) != 0 || (rc = prepare(&s, &o, &pp, &err)) != 0) {
+	if ((rc = proctab_init(&s.pt, &err)) != 0 ||
+	    (rc = o.cluster ? prepare_cluster(&s, &o, &pp, &err) : prepare(&s, &o, &pp, &err)) != 0) {
 		s.result = json_pack("{s:s, s:{s:s, s:s, s:i}}", "revision", "", "error", "stage",
 				     "config", "reason", err.msg, "code", (json_int_t)rc);
 		code = 2;
@@ -403,13 +556,28 @@ int main(int argc, char **argv)
 		goto stop;
 	}
 	log_debug("start", "pipeline up");
+	if (o.cluster) {
+		uint16_t bound = 0;
+
+		if (metrics_http_start(o.metrics_addr, (uint16_t)o.metrics_port, &bound, &err) != 0) {
+			log_error("metrics", "%s", err.msg);
+			code = 2;
+			goto stop;
+		}
+		log_info("metrics", "serving /healthz /readyz /metrics on %s:%u", o.metrics_addr,
+			 bound);
+		publish_child_metrics(&s);
+		metrics_set_ready(true);
+	}
 	loop(&s, &o, &pp, sfd);
 	code = s.result_code == 0 && s.result != NULL ? 0 : 1;
 	if (!s.once)
 		code = 0;
 stop:
 	s.stopping = true;
+	metrics_set_ready(false);
 	proctab_stop_all(&s.pt, SHUTDOWN_GRACE_MS);
+	metrics_http_stop();
 out:
 	remove_tree(pp.scratch);
 	if (o.once && s.result != NULL) {

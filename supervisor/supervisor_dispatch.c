@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "supervisor/metrics_http.h"
 #include "supervisor/result_json.h"
 
 static void on_log(struct child *c, const struct msg_log *l)
@@ -41,6 +42,9 @@ int supervisor_dispatch(struct sup *s, struct child *c, struct msg *m)
 		on_log(c, &m->u.log);
 		return 0;
 	case MSG_METRICS:
+		for (size_t i = 0; i < m->u.metrics.n; i++)
+			metrics_set(m->u.metrics.names[i], m->u.metrics.values[i]);
+		return 0;
 	case MSG_TAP:
 		return 0;
 	case MSG_RESULT:

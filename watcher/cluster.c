@@ -1,0 +1,898 @@
+/* cluster.c — the watcher's cluster mode: informers → work queue → JOB; RESULT → status,
+ * events, requeue. */
+#include "watcher/cluster.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/smconfig.h"
+#include "common/str.h"
+#include "common/xmalloc.h"
+#include "proto/fds.h"
+#include "proto/peer.h"
+#include "watcher/informer.h"
+#include "watcher/kube_exec.h"
+#include "watcher/leader.h"
+#include "watcher/status.h"
+#include "watcher/workqueue.h"
+
+#define CLUSTER_NGROUPS 2
+#define CLUSTER_NSOURCES 3
+#define CLUSTER_MAX_WAIT_MS 1000
+#define CLUSTER_SOURCE_RETRY_S 30 /* waiting for a source that does not exist yet */
+
+static const struct {
+	const char *group, *version;
+	char tag;
+} smc_groups[CLUSTER_NGROUPS] = {
+    {"secret-management.octopilot.io", "v1beta1", 'o'},
+    {"secret-management.microscaler.io", "v1", 'm'},
+};
+
+static const struct {
+	const char *kind, *plural;
+} flux_kinds[CLUSTER_NSOURCES] = {
+    {"GitRepository", "gitrepositories"},
+    {"OCIRepository", "ocirepositories"},
+    {"Bucket", "buckets"},
+};
+
+struct inf_ctx {
+	struct cluster *c;
+	int idx; /* 0..1: SecretManagerConfig groups; 2..4: Flux kinds */
+};
+
+struct cluster {
+	struct cluster_opts o;
+	struct kube_config *cfg;
+	struct kube_client *kc;
+	int helper_fd;
+	pid_t helper_pid;
+	struct informer *smc[CLUSTER_NGROUPS];
+	struct informer *src[CLUSTER_NSOURCES];
+	struct inf_ctx ctx[CLUSTER_NGROUPS + CLUSTER_NSOURCES];
+	struct workqueue *wq;
+	struct leader *leader;
+	char identity[256];
+	/* the job in the pipeline */
+	uint64_t next_job_id, running_job;
+	char running_key[WORKQUEUE_MAX_KEY + 1];
+	char running_rev[MSG_MAX_SHORT + 1];
+	char running_provider[16];
+	json_t *running_obj; /* the config as it was when the job started */
+	int64_t running_interval_s;
+	time_t running_since;
+	bool was_leader;
+	/* counters (reference names, reference-controller.md §4) */
+	uint64_t n_reconciles, n_errors, n_synced, n_updated, n_requeue_timer, n_requeue_error;
+	uint64_t n_artifact, n_artifact_errors, n_drift;
+};
+
+/* ------------------------------------------------------------------ options */
+
+int cluster_take_args(int *argc, char **argv, struct cluster_opts *o, struct err_ctx *err)
+{
+	static const struct {
+		const char *flag;
+		size_t off;
+	} valued[] = {
+	    {"--kubeconfig", offsetof(struct cluster_opts, kubeconfig)},
+	    {"--context", offsetof(struct cluster_opts, context)},
+	    {"--namespace", offsetof(struct cluster_opts, ns)},
+	    {"--label-selector", offsetof(struct cluster_opts, label_selector)},
+	    {"--lease-name", offsetof(struct cluster_opts, lease_name)},
+	    {"--lease-namespace", offsetof(struct cluster_opts, lease_ns)},
+	    {"--identity", offsetof(struct cluster_opts, identity)},
+	};
+	int out = 1;
+
+	memset(o, 0, sizeof(*o));
+	for (int i = 1; i < *argc; i++) {
+		const char *a = argv[i];
+		bool taken = false;
+
+		if (strcmp(a, "--cluster") == 0) {
+			o->enabled = true;
+			continue;
+		}
+		if (strcmp(a, "--leader-elect") == 0) {
+			o->leader_elect = true;
+			continue;
+		}
+		for (size_t k = 0; k < sizeof(valued) / sizeof(valued[0]); k++) {
+			if (strcmp(a, valued[k].flag) != 0)
+				continue;
+			if (i + 1 >= *argc || strlen(argv[i + 1]) > CLUSTER_MAX_ARG)
+				return err_set(err, ERR_INVAL, "%s: missing or too long value", a);
+			*(const char **)((char *)o + valued[k].off) = argv[++i];
+			taken = true;
+			break;
+		}
+		if (!taken)
+			argv[out++] = argv[i];
+	}
+	argv[out] = NULL;
+	*argc = out;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ helpers */
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static const char *jstr(const json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+
+	return s ? s : "";
+}
+
+static const json_t *meta_of(const json_t *o)
+{
+	return json_object_get(o, "metadata");
+}
+
+static const char *annotation(const json_t *o)
+{
+	const json_t *an = json_object_get(meta_of(o), "annotations");
+	const char *v = json_string_value(json_object_get(an, CLUSTER_ANNOTATION));
+
+	return v ? v : json_string_value(json_object_get(an, CLUSTER_ANNOTATION_OLD));
+}
+
+static int key_of(char tag, const json_t *o, char *buf, size_t size)
+{
+	return str_fmt(buf, size, "%c|%s/%s", tag, jstr(meta_of(o), "namespace"),
+		       jstr(meta_of(o), "name"));
+}
+
+/* "o|ns/name" → group index, ns, name (pointers into buf). */
+static int key_parse(const char *key, char *buf, size_t size, int *group, const char **ns,
+		     const char **name)
+{
+	char *slash;
+
+	if (str_copy(buf, size, key) != 0 || strlen(buf) < 4 || buf[1] != '|')
+		return ERR_INVAL;
+	*group = buf[0] == 'm' ? 1 : 0;
+	if ((slash = strchr(buf + 2, '/')) == NULL)
+		return ERR_INVAL;
+	*slash = '\0';
+	*ns = buf + 2;
+	*name = slash + 1;
+	return 0;
+}
+
+static int smc_path(int group, const char *ns, const char *name, const char *sub, char *buf,
+		    size_t size)
+{
+	return str_fmt(buf, size, "/apis/%s/%s/namespaces/%s/secretmanagerconfigs/%s%s%s",
+		       smc_groups[group].group, smc_groups[group].version, ns, name,
+		       sub ? "/" : "", sub ? sub : "");
+}
+
+static bool has_finalizer(const json_t *o)
+{
+	const json_t *f = json_object_get(meta_of(o), "finalizers"), *it;
+	size_t i;
+
+	json_array_foreach(f, i, it) {
+		if (json_is_string(it) && strcmp(json_string_value(it), CLUSTER_FINALIZER) == 0)
+			return true;
+	}
+	return false;
+}
+
+static bool deleting(const json_t *o)
+{
+	return json_object_get(meta_of(o), "deletionTimestamp") != NULL &&
+	       !json_is_null(json_object_get(meta_of(o), "deletionTimestamp"));
+}
+
+static void send_metrics(struct cluster *c)
+{
+	char *names[] = {
+	    "secret_manager_reconciliations_total",
+	    "secret_manager_reconciliation_errors_total",
+	    "secret_manager_secrets_synced_total",
+	    "secret_manager_secrets_updated_total",
+	    "secret_manager_requeues_total{reason=\"timer-based\"}",
+	    "secret_manager_requeues_total{reason=\"error-backoff\"}",
+	    "secret_manager_artifact_downloads_total",
+	    "secret_manager_artifact_download_errors_total",
+	    "smc_drift_corrected_total",
+	    "smc_leader",
+	    "smc_workqueue_depth",
+	};
+	uint64_t values[] = {c->n_reconciles,	 c->n_errors,	       c->n_synced,
+			     c->n_updated,	 c->n_requeue_timer,   c->n_requeue_error,
+			     c->n_artifact,	 c->n_artifact_errors, c->n_drift,
+			     c->was_leader ? 1u : 0u, workqueue_len(c->wq)};
+	struct msg m;
+
+	msg_init(&m, MSG_METRICS);
+	m.u.metrics.names = names;
+	m.u.metrics.values = values;
+	m.u.metrics.n = sizeof(values) / sizeof(values[0]);
+	(void)msg_send(FD_SUPERVISOR, &m);
+}
+
+/* ------------------------------------------------------------------ informer events */
+
+static void enqueue_for_source(struct cluster *c, const char *kind, const json_t *src)
+{
+	const char *sns = jstr(meta_of(src), "namespace"), *sname = jstr(meta_of(src), "name");
+	int64_t now = mono_ms();
+
+	for (int g = 0; g < CLUSTER_NGROUPS; g++) {
+		const char *k;
+		json_t *o;
+
+		if (c->smc[g] == NULL)
+			continue;
+		json_object_foreach((json_t *)informer_items(c->smc[g]), k, o) {
+			const json_t *ref = json_object_get(json_object_get(o, "spec"), "sourceRef");
+			const char *rk = jstr(ref, "kind"), *rns = jstr(ref, "namespace");
+			char key[WORKQUEUE_MAX_KEY + 1];
+
+			if (*rk == '\0')
+				rk = "GitRepository";
+			if (*rns == '\0')
+				rns = jstr(meta_of(o), "namespace");
+			if (strcmp(rk, kind) != 0 || strcmp(jstr(ref, "name"), sname) != 0 ||
+			    strcmp(rns, sns) != 0)
+				continue;
+			if (key_of(smc_groups[g].tag, o, key, sizeof(key)) == 0) {
+				log_info("source.revision", "%s %s/%s: new artifact, reconciling %s",
+					 kind, sns, sname, key + 2);
+				(void)workqueue_add(c->wq, key, now);
+			}
+		}
+	}
+}
+
+static const char *artifact_revision(const json_t *src)
+{
+	return json_string_value(
+	    json_object_get(json_object_get(json_object_get(src, "status"), "artifact"), "revision"));
+}
+
+static void on_event(void *arg, enum informer_event ev, const json_t *old, const json_t *obj)
+{
+	struct inf_ctx *x = arg;
+	struct cluster *c = x->c;
+	char key[WORKQUEUE_MAX_KEY + 1];
+
+	if (x->idx >= CLUSTER_NGROUPS) {
+		const char *kind = flux_kinds[x->idx - CLUSTER_NGROUPS].kind;
+		const char *nrev = artifact_revision(obj), *orev = old ? artifact_revision(old) : NULL;
+
+		bool same = (nrev == NULL && orev == NULL) ||
+			    (nrev != NULL && orev != NULL && strcmp(nrev, orev) == 0);
+
+		if (ev == INFORMER_ADD || ev == INFORMER_DELETE || (ev == INFORMER_UPDATE && !same))
+			enqueue_for_source(c, kind, obj);
+		return;
+	}
+	if (key_of(smc_groups[x->idx].tag, obj, key, sizeof(key)) != 0)
+		return;
+	switch (ev) {
+	case INFORMER_ADD:
+		(void)workqueue_add(c->wq, key, mono_ms());
+		break;
+	case INFORMER_UPDATE: {
+		const json_t *om = meta_of(old), *nm = meta_of(obj);
+		const char *oa = annotation(old), *na = annotation(obj);
+		bool gen = !json_equal(json_object_get(om, "generation"),
+				       json_object_get(nm, "generation"));
+		bool ann = na != NULL && (oa == NULL || strcmp(oa, na) != 0);
+
+		if (gen || ann || (deleting(obj) && !deleting(old)))
+			(void)workqueue_add(c->wq, key, mono_ms());
+		break;
+	}
+	case INFORMER_DELETE:
+		workqueue_drop(c->wq, key);
+		break;
+	case INFORMER_RESYNC:
+		break;
+	}
+}
+
+/* ------------------------------------------------------------------ writes */
+
+static void write_status(struct cluster *c, int group, const json_t *obj,
+			 const struct status_input *in, bool event)
+{
+	const char *ns = jstr(meta_of(obj), "namespace"), *name = jstr(meta_of(obj), "name");
+	struct err_ctx err = {{0}};
+	char path[1024];
+	json_t *p = status_patch(in);
+
+	if (p != NULL && smc_path(group, ns, name, "status", path, sizeof(path)) == 0 &&
+	    kube_patch(c->kc, path, "merge", p, NULL, &err) != 0)
+		log_warn("status.write", "%s/%s: %s", ns, name, err.msg);
+	json_decref(p);
+	if (event) {
+		bool drift = in->outcome == STATUS_SUCCEEDED && status_is_drift(obj, in->result);
+		json_t *e = status_event(in, c->identity, drift);
+
+		if (drift)
+			c->n_drift++;
+		if (e != NULL && str_fmt(path, sizeof(path), "/apis/events.k8s.io/v1/namespaces/%s/events",
+					 ns) == 0 &&
+		    kube_post(c->kc, path, e, NULL, &err) != 0)
+			log_warn("event.write", "%s/%s: %s", ns, name, err.msg);
+		json_decref(e);
+	}
+}
+
+static int set_finalizers(struct cluster *c, int group, const json_t *obj, bool add,
+			  struct err_ctx *err)
+{
+	const json_t *f = json_object_get(meta_of(obj), "finalizers"), *it;
+	json_t *list = json_array(), *patch;
+	char path[1024];
+	size_t i;
+	int rc;
+
+	json_array_foreach(f, i, it) {
+		if (!(json_is_string(it) && strcmp(json_string_value(it), CLUSTER_FINALIZER) == 0))
+			json_array_append(list, (json_t *)it);
+	}
+	if (add)
+		json_array_append_new(list, json_string(CLUSTER_FINALIZER));
+	/* resourceVersion makes the write conditional: 409 when someone changed the list */
+	patch = json_pack("{s:{s:o, s:s}}", "metadata", "finalizers", list, "resourceVersion",
+			  jstr(meta_of(obj), "resourceVersion"));
+	if (patch == NULL)
+		return ERR_NOMEM;
+	if (smc_path(group, jstr(meta_of(obj), "namespace"), jstr(meta_of(obj), "name"), NULL, path,
+		     sizeof(path)) != 0)
+		rc = ERR_TOOBIG;
+	else
+		rc = kube_patch(c->kc, path, "merge", patch, NULL, err);
+	json_decref(patch);
+	return rc;
+}
+
+static void clear_annotation(struct cluster *c, int group, const json_t *obj)
+{
+	struct err_ctx err = {{0}};
+	char path[1024];
+	json_t *patch = json_pack("{s:{s:{s:n, s:n}}}", "metadata", "annotations",
+				  CLUSTER_ANNOTATION, CLUSTER_ANNOTATION_OLD);
+
+	if (patch != NULL &&
+	    smc_path(group, jstr(meta_of(obj), "namespace"), jstr(meta_of(obj), "name"), NULL, path,
+		     sizeof(path)) == 0 &&
+	    kube_patch(c->kc, path, "merge", patch, NULL, &err) != 0)
+		log_warn("annotation.clear", "%s", err.msg);
+	json_decref(patch);
+}
+
+/* ------------------------------------------------------------------ reconcile */
+
+static int64_t jittered(int64_t interval_s)
+{
+	uint32_t r = 0;
+
+	if (getrandom(&r, sizeof(r), 0) != sizeof(r))
+		r = (uint32_t)mono_ms();
+	return workqueue_jitter_ms(interval_s * 1000, r);
+}
+
+/* Finishes a key without a job: status written, requeued per outcome. */
+static void finish_now(struct cluster *c, const char *key, int group, const json_t *obj,
+		       enum status_outcome outcome, const char *stage, const char *reason,
+		       int64_t retry_s, bool event)
+{
+	struct status_input in = {.obj = obj, .outcome = outcome, .stage = stage, .reason = reason,
+				  .revision = "", .now = time(NULL)};
+
+	if (retry_s > 0)
+		in.next = in.now + retry_s;
+	write_status(c, group, obj, &in, event);
+	if (outcome == STATUS_FAILED) {
+		c->n_errors++;
+		c->n_requeue_error++;
+		(void)workqueue_add_backoff(c->wq, key, mono_ms(), NULL);
+	} else if (retry_s > 0) {
+		(void)workqueue_add_at(c->wq, key, mono_ms() + retry_s * 1000);
+	}
+}
+
+/* Resolves a Flux sourceRef to the artifact fields of the job. 0 when ready; otherwise
+ * *why says what is missing (waiting). */
+static int resolve_source(struct cluster *c, const json_t *obj, struct smconfig *cfg, char *why,
+			  size_t size)
+{
+	const char *ns = *cfg->ref_ns ? cfg->ref_ns : jstr(meta_of(obj), "namespace");
+	const json_t *src = NULL, *art;
+	int k;
+
+	for (k = 0; k < CLUSTER_NSOURCES; k++) {
+		if (strcmp(flux_kinds[k].kind, cfg->ref_kind) == 0)
+			break;
+	}
+	if (k == CLUSTER_NSOURCES)
+		return str_fmt(why, size, "sourceRef.kind %s is not a Flux source", cfg->ref_kind),
+		       ERR_UNSUPPORTED;
+	if (c->src[k] != NULL)
+		src = informer_get(c->src[k], ns, cfg->ref_name);
+	if (src == NULL) {
+		(void)str_fmt(why, size, "%s %s/%s not found, waiting for creation", cfg->ref_kind, ns,
+			      cfg->ref_name);
+		return ERR_NOTFOUND;
+	}
+	art = json_object_get(json_object_get(src, "status"), "artifact");
+	if (!json_is_object(art) || *jstr(art, "url") == '\0') {
+		(void)str_fmt(why, size, "%s %s/%s has no artifact yet, waiting", cfg->ref_kind, ns,
+			      cfg->ref_name);
+		return ERR_NOTFOUND;
+	}
+	free(cfg->job.source.url);
+	free(cfg->job.source.digest);
+	free(cfg->job.source.revision);
+	cfg->job.source.url = xstrdup(jstr(art, "url"));
+	cfg->job.source.digest = xstrdup(jstr(art, "digest"));
+	cfg->job.source.revision = xstrdup(jstr(art, "revision"));
+	if (cfg->job.source.url == NULL || cfg->job.source.digest == NULL ||
+	    cfg->job.source.revision == NULL)
+		return ERR_NOMEM;
+	return 0;
+}
+
+/* 1: a job was sent (the key stays processing until its RESULT); 0: finished here. */
+static int reconcile(struct cluster *c, const char *key)
+{
+	char kb[WORKQUEUE_MAX_KEY + 1], why[512];
+	const char *ns, *name;
+	const json_t *obj;
+	struct smconfig cfg;
+	struct err_ctx err = {{0}};
+	struct msg m;
+	int group, rc;
+
+	if (key_parse(key, kb, sizeof(kb), &group, &ns, &name) != 0 || c->smc[group] == NULL ||
+	    (obj = informer_get(c->smc[group], ns, name)) == NULL)
+		return 0; /* gone */
+	if (deleting(obj)) {
+		if (!has_finalizer(obj))
+			return 0;
+		/* deletionPolicy Retain (default): the cloud objects stay; Delete/Disable need a
+		 * pipeline run with an empty desired state, which the pipeline cannot express
+		 * yet: those objects are left in place and an event says so */
+		if (smconfig_from_json(obj, NULL, &cfg, &err) == 0) {
+			if (cfg.job.policy.deletion != JOB_DELETION_RETAIN) {
+				struct status_input in = {.obj = obj, .outcome = STATUS_FAILED,
+							  .stage = "finalize",
+							  .reason = "deletionPolicy other than Retain is "
+								    "not applied yet: owned objects were "
+								    "left in place",
+							  .now = time(NULL)};
+				json_t *e = status_event(&in, c->identity, false);
+				char path[512];
+
+				if (e && str_fmt(path, sizeof(path),
+						 "/apis/events.k8s.io/v1/namespaces/%s/events", ns) == 0)
+					(void)kube_post(c->kc, path, e, NULL, NULL);
+				json_decref(e);
+			}
+			smconfig_free(&cfg);
+		}
+		if (set_finalizers(c, group, obj, false, &err) != 0) {
+			log_warn("finalizer.remove", "%s/%s: %s", ns, name, err.msg);
+			(void)workqueue_add_backoff(c->wq, key, mono_ms(), NULL);
+		} else {
+			log_info("finalizer.removed", "%s/%s deleted", ns, name);
+		}
+		return 0;
+	}
+	if (!has_finalizer(obj) && set_finalizers(c, group, obj, true, &err) != 0)
+		log_warn("finalizer.add", "%s/%s: %s", ns, name, err.msg); /* retried next time */
+	c->n_reconciles++;
+	if ((rc = smconfig_from_json(obj, NULL, &cfg, &err)) != 0) {
+		log_warn("config.invalid", "%s/%s: %s", ns, name, err.msg);
+		c->n_errors++;
+		finish_now(c, key, group, obj, STATUS_STALLED, "config", err.msg, 0, true);
+		workqueue_forget(c->wq, key);
+		return 0;
+	}
+	if (cfg.suspend) {
+		const char *phase = jstr(json_object_get(obj, "status"), "phase");
+
+		if (strcmp(phase, "Suspended") != 0)
+			finish_now(c, key, group, obj, STATUS_SUSPENDED, NULL, NULL, 0, false);
+		workqueue_forget(c->wq, key);
+		smconfig_free(&cfg);
+		return 0;
+	}
+	if (strcmp(cfg.job.source.kind, "artifact") == 0) {
+		rc = resolve_source(c, obj, &cfg, why, sizeof(why));
+		if (rc == ERR_NOTFOUND) {
+			log_info("source.waiting", "%s/%s: %s", ns, name, why);
+			finish_now(c, key, group, obj, STATUS_WAITING, "source", why,
+				   CLUSTER_SOURCE_RETRY_S, false);
+			smconfig_free(&cfg);
+			return 0;
+		}
+		if (rc != 0) {
+			finish_now(c, key, group, obj, STATUS_STALLED, "source", why, 0, true);
+			smconfig_free(&cfg);
+			return 0;
+		}
+	} else if (strcmp(cfg.ref_kind, "Application") == 0) {
+		finish_now(c, key, group, obj, STATUS_STALLED, "source",
+			   "ArgoCD Application sources are not supported in cluster mode yet", 0, true);
+		smconfig_free(&cfg);
+		return 0;
+	}
+	if (c->o.store != NULL && strcmp(cfg.job.provider.kind, "local") == 0) {
+		char *p = xstrdup(c->o.store);
+
+		if (p != NULL) {
+			free(cfg.job.provider.store_path);
+			cfg.job.provider.store_path = p;
+		}
+	}
+	cfg.job.id = ++c->next_job_id;
+	msg_init(&m, MSG_JOB);
+	m.u.job.job = cfg.job;
+	rc = msg_send(FD_WATCHER_FETCHER, &m);
+	if (rc != 0) {
+		log_warn("job.start", "the fetcher is not reachable (restarting?)");
+		finish_now(c, key, group, obj, STATUS_FAILED, "fetch",
+			   "the fetcher is restarting; retried", 0, false);
+		smconfig_free(&cfg);
+		return 0;
+	}
+	c->running_job = cfg.job.id;
+	(void)str_copy(c->running_key, sizeof(c->running_key), key);
+	(void)str_copy(c->running_rev, sizeof(c->running_rev),
+		       cfg.job.source.revision ? cfg.job.source.revision : "");
+	(void)str_copy(c->running_provider, sizeof(c->running_provider), cfg.job.provider.kind);
+	json_decref(c->running_obj);
+	c->running_obj = json_deep_copy(obj);
+	c->running_interval_s = cfg.interval_s;
+	c->running_since = time(NULL);
+	if (strcmp(cfg.job.source.kind, "artifact") == 0)
+		c->n_artifact++;
+	log_info("job.start", "job %llu for %s/%s at %s", (unsigned long long)cfg.job.id, ns, name,
+		 c->running_rev[0] ? c->running_rev : "(local)");
+	smconfig_free(&cfg);
+	return 1;
+}
+
+/* The running job ended (RESULT, lost, or timed out). */
+static void job_finished(struct cluster *c, const struct msg_result *r)
+{
+	char kb[WORKQUEUE_MAX_KEY + 1], key[WORKQUEUE_MAX_KEY + 1];
+	const char *ns, *name;
+	int group;
+	struct status_input in = {.obj = c->running_obj, .result = r, .revision = c->running_rev,
+				  .provider = c->running_provider, .now = time(NULL)};
+	int64_t interval = c->running_interval_s > 0 ? c->running_interval_s : SMCONFIG_DEFAULT_INTERVAL;
+
+	(void)str_copy(key, sizeof(key), c->running_key);
+	c->running_job = 0;
+	if (key_parse(key, kb, sizeof(kb), &group, &ns, &name) != 0 || c->running_obj == NULL) {
+		workqueue_done(c->wq, key);
+		return;
+	}
+	if (r->code == 0) {
+		int64_t d = jittered(interval);
+
+		in.outcome = STATUS_SUCCEEDED;
+		in.next = in.now + d / 1000;
+		for (size_t i = 0; i < r->nitems; i++) {
+			if (r->items[i].kind == ITEM_SECRET && (r->items[i].outcome == ITEM_WRITTEN ||
+								r->items[i].outcome == ITEM_UNCHANGED))
+				c->n_synced++;
+			if (r->items[i].outcome == ITEM_WRITTEN)
+				c->n_updated++;
+		}
+		write_status(c, group, c->running_obj, &in, true);
+		if (annotation(c->running_obj) != NULL)
+			clear_annotation(c, group, c->running_obj);
+		workqueue_forget(c->wq, key);
+		(void)workqueue_add_at(c->wq, key, mono_ms() + d);
+		c->n_requeue_timer++;
+		log_info("job.done", "%s/%s synced at %s", ns, name, c->running_rev);
+	} else {
+		int64_t d = 0;
+
+		in.outcome = STATUS_FAILED;
+		(void)workqueue_add_backoff(c->wq, key, mono_ms(), &d);
+		in.next = in.now + d / 1000;
+		c->n_errors++;
+		c->n_requeue_error++;
+		if (r->stage != NULL && strcmp(r->stage, "fetch") == 0)
+			c->n_artifact_errors++;
+		write_status(c, group, c->running_obj, &in, true);
+		log_warn("job.failed", "%s/%s failed in %s: %s (retry in %lld ms)", ns, name,
+			 r->stage ? r->stage : "?", r->reason ? r->reason : "", (long long)d);
+	}
+	workqueue_done(c->wq, key);
+	json_decref(c->running_obj);
+	c->running_obj = NULL;
+	send_metrics(c);
+}
+
+static void job_lost(struct cluster *c, const char *stage, const char *why)
+{
+	struct msg_result r = {.job_id = c->running_job, .code = ERR_EOF, .stage = (char *)stage,
+			       .reason = (char *)why, .revision = c->running_rev};
+
+	log_warn("job.lost", "job %llu: %s", (unsigned long long)c->running_job, why);
+	job_finished(c, &r);
+}
+
+static int dispatch(void *arg, const struct peer *from, struct msg *m, struct err_ctx *err)
+{
+	struct cluster *c = arg;
+
+	switch (m->type) {
+	case MSG_RESULT:
+		if (m->u.result.job_id != c->running_job || c->running_job == 0) {
+			log_warn("job.stale", "result for job %llu from %s ignored",
+				 (unsigned long long)m->u.result.job_id, msg_role_name(from->role));
+			return 0;
+		}
+		job_finished(c, &m->u.result);
+		return 0;
+	case MSG_EDGE:
+		if (c->running_job != 0)
+			job_lost(c, m->u.edge.peer, "a pipeline stage was restarted; retried");
+		return 0;
+	case MSG_RUN:
+		log_warn("run.ignored", "RUN is for one-shot mode; this watcher runs in cluster mode");
+		return 0;
+	case MSG_TAP_ATTACH:
+		return 0;
+	default:
+		return err_set(err, ERR_PROTO, "watcher has no handler for %s",
+			       msg_type_name(m->type));
+	}
+}
+
+/* ------------------------------------------------------------------ life cycle */
+
+int cluster_prepare(const struct cluster_opts *o, struct sandbox_paths *paths,
+		    struct cluster **out, struct err_ctx *err)
+{
+	struct cluster *c = xcalloc(1, sizeof(*c));
+	const char *id;
+	int rc;
+
+	if (c == NULL)
+		return ERR_NOMEM;
+	c->o = *o;
+	c->helper_fd = -1;
+	if ((rc = kube_config_auto(o->kubeconfig, o->context, &c->cfg, err)) != 0)
+		goto fail;
+	for (size_t i = 0; i < c->cfg->nfiles; i++) {
+		if ((rc = sandbox_paths_add_ro(paths, c->cfg->files[i])) != 0) {
+			rc = err_set(err, rc, "too many sandbox paths");
+			goto fail;
+		}
+	}
+	if (c->cfg->exec.command != NULL) {
+		if ((rc = kube_exec_helper_start(&c->cfg->exec, &c->helper_fd, &c->helper_pid, err)) !=
+		    0)
+			goto fail;
+	}
+	if ((rc = kube_client_new(c->cfg, &c->kc, err)) != 0)
+		goto fail;
+	if (c->helper_fd >= 0)
+		kube_client_set_token_fn(c->kc, kube_exec_helper_token, &c->helper_fd);
+	id = o->identity ? o->identity : getenv("POD_NAME");
+	if (id == NULL || *id == '\0') {
+		char host[128] = "smc";
+
+		(void)gethostname(host, sizeof(host) - 1);
+		(void)str_fmt(c->identity, sizeof(c->identity), "%s-%ld", host, (long)getpid());
+	} else {
+		(void)str_copy(c->identity, sizeof(c->identity), id);
+	}
+	*out = c;
+	return 0;
+fail:
+	cluster_free(c);
+	return rc;
+}
+
+void cluster_free(struct cluster *c)
+{
+	if (c == NULL)
+		return;
+	for (int i = 0; i < CLUSTER_NGROUPS; i++)
+		informer_free(c->smc[i]);
+	for (int i = 0; i < CLUSTER_NSOURCES; i++)
+		informer_free(c->src[i]);
+	leader_free(c->leader);
+	workqueue_free(c->wq);
+	kube_client_free(c->kc);
+	kube_config_free(c->cfg);
+	json_decref(c->running_obj);
+	if (c->helper_fd >= 0)
+		close(c->helper_fd); /* the helper exits on EOF */
+	free(c);
+}
+
+static int make_informers(struct cluster *c, struct err_ctx *err)
+{
+	char p1[512], p2[512];
+	int rc;
+
+	for (int g = 0; g < CLUSTER_NGROUPS; g++) {
+		struct informer_opts io = {.label_selector = c->o.label_selector};
+
+		if (c->o.ns)
+			rc = str_fmt(p1, sizeof(p1), "/apis/%s/%s/namespaces/%s/secretmanagerconfigs",
+				     smc_groups[g].group, smc_groups[g].version, c->o.ns);
+		else
+			rc = str_fmt(p1, sizeof(p1), "/apis/%s/%s/secretmanagerconfigs",
+				     smc_groups[g].group, smc_groups[g].version);
+		if (rc != 0)
+			return err_set(err, ERR_TOOBIG, "namespace too long");
+		io.paths[0] = p1;
+		c->ctx[g] = (struct inf_ctx){c, g};
+		if ((rc = informer_new(c->kc, &io, on_event, &c->ctx[g], &c->smc[g])) != 0)
+			return err_set(err, rc, "informer");
+	}
+	for (int k = 0; k < CLUSTER_NSOURCES; k++) {
+		struct informer_opts io = {0};
+		const char *nsp = c->o.ns ? "namespaces/" : "", *ns = c->o.ns ? c->o.ns : "";
+		const char *sep = c->o.ns ? "/" : "";
+
+		if (str_fmt(p1, sizeof(p1), "/apis/source.toolkit.fluxcd.io/v1/%s%s%s%s", nsp, ns, sep,
+			    flux_kinds[k].plural) != 0 ||
+		    str_fmt(p2, sizeof(p2), "/apis/source.toolkit.fluxcd.io/v1beta2/%s%s%s%s", nsp, ns,
+			    sep, flux_kinds[k].plural) != 0)
+			return err_set(err, ERR_TOOBIG, "namespace too long");
+		io.paths[0] = p1;
+		io.paths[1] = p2;
+		c->ctx[CLUSTER_NGROUPS + k] = (struct inf_ctx){c, CLUSTER_NGROUPS + k};
+		if ((rc = informer_new(c->kc, &io, on_event, &c->ctx[CLUSTER_NGROUPS + k], &c->src[k])) !=
+		    0)
+			return err_set(err, rc, "informer");
+	}
+	return 0;
+}
+
+static void step_informers(struct cluster *c, int64_t now, int64_t *wait)
+{
+	struct informer *all[CLUSTER_NGROUPS + CLUSTER_NSOURCES];
+	size_t n = 0;
+
+	/* sources first: a config's first reconcile finds its artifact in the cache */
+	for (int k = 0; k < CLUSTER_NSOURCES; k++)
+		all[n++] = c->src[k];
+	for (int g = 0; g < CLUSTER_NGROUPS; g++)
+		all[n++] = c->smc[g];
+	for (size_t i = 0; i < n; i++) {
+		struct err_ctx err = {{0}};
+		int64_t d;
+
+		if (all[i] == NULL)
+			continue;
+		if (informer_step(all[i], now, &err) != 0 && !informer_absent(all[i]))
+			log_warn("informer", "%s: %s", informer_path(all[i]), err.msg);
+		d = informer_next_ms(all[i], now);
+		if (d >= 0 && d < *wait)
+			*wait = d;
+	}
+}
+
+static bool all_synced(const struct cluster *c)
+{
+	for (int k = 0; k < CLUSTER_NSOURCES; k++) {
+		if (!informer_synced(c->src[k]) && !informer_absent(c->src[k]))
+			return false;
+	}
+	for (int g = 0; g < CLUSTER_NGROUPS; g++) {
+		if (!informer_synced(c->smc[g]) && !informer_absent(c->smc[g]))
+			return false;
+	}
+	return true;
+}
+
+int cluster_run(struct cluster *c, struct err_ctx *err)
+{
+	const struct peer peers[] = {
+	    {FD_SUPERVISOR, ROLE_SUPERVISOR, MSG_CAP_CONTROL},
+	    {FD_WATCHER_FETCHER, ROLE_FETCHER, MSG_CAP_CONTROL},
+	    {FD_WATCHER_SYNCER, ROLE_SYNCER, MSG_CAP_PIPELINE},
+	    {FD_WATCHER_DECRYPTOR, ROLE_DECRYPTOR, MSG_CAP_CONTROL},
+	};
+	const size_t np = sizeof(peers) / sizeof(peers[0]);
+	bool active[4] = {true, true, true, true};
+	int rc;
+
+	if ((rc = workqueue_new(WORKQUEUE_DEFAULT_QPS, WORKQUEUE_DEFAULT_BURST, &c->wq)) != 0 ||
+	    (rc = make_informers(c, err)) != 0)
+		return rc ? rc : ERR_NOMEM;
+	if (c->o.leader_elect &&
+	    (rc = leader_new(c->kc, c->o.lease_ns ? c->o.lease_ns : (c->o.ns ? c->o.ns : c->cfg->ns),
+			     c->o.lease_name ? c->o.lease_name : "smc-leader", c->identity,
+			     &c->leader)) != 0)
+		return err_set(err, rc, "leader election");
+	log_info("cluster.start", "watching %s (identity %s, leader election %s)",
+		 c->o.ns ? c->o.ns : "all namespaces", c->identity, c->leader ? "on" : "off");
+	for (;;) {
+		int64_t now = mono_ms(), wait = CLUSTER_MAX_WAIT_MS;
+		int fds[4];
+		short rev[4];
+		size_t nf = 0, map[4];
+		bool leading = true;
+
+		step_informers(c, now, &wait);
+		if (c->leader != NULL) {
+			struct err_ctx lerr = {{0}};
+
+			leading = leader_step(c->leader, now, &lerr);
+			if (leading != c->was_leader)
+				log_info("leader", "%s", leading ? "became the leader" : "not the leader");
+			if (leader_next_ms(c->leader, now) < wait)
+				wait = leader_next_ms(c->leader, now);
+		}
+		if (leading != c->was_leader) {
+			c->was_leader = leading;
+			send_metrics(c);
+		}
+		if (c->running_job != 0 && time(NULL) - c->running_since > CLUSTER_JOB_TIMEOUT_S)
+			job_lost(c, "supervisor", "the job timed out");
+		if (leading && all_synced(c)) {
+			const char *key;
+
+			while (c->running_job == 0 && workqueue_get(c->wq, now, &key) == 0) {
+				char k[WORKQUEUE_MAX_KEY + 1];
+
+				(void)str_copy(k, sizeof(k), key);
+				if (reconcile(c, k) == 0)
+					workqueue_done(c->wq, k);
+			}
+			if (c->running_job == 0) {
+				int64_t d = workqueue_next_ms(c->wq, mono_ms());
+
+				if (d >= 0 && d < wait)
+					wait = d;
+			}
+		}
+		for (size_t i = 0; i < np; i++) {
+			if (active[i]) {
+				map[nf] = i;
+				fds[nf++] = peers[i].fd;
+			}
+		}
+		if ((rc = kube_client_poll(c->kc, fds, nf, rev, (int)(wait < 0 ? 0 : wait), err)) != 0)
+			return rc;
+		for (size_t j = 0; j < nf; j++) {
+			if (!rev[j])
+				continue;
+			rc = peer_serve_one(peers, np, active, map[j], ROLE_WATCHER, dispatch, c, err);
+			if (rc == 1) {
+				log_info("shutdown", "stopping");
+				if (c->leader != NULL)
+					leader_release(c->leader);
+				return 0;
+			}
+			if (rc != 0)
+				return rc;
+		}
+	}
+}
