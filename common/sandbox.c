@@ -29,6 +29,7 @@ static const struct {
 	unsigned offset;
 } sandbox_roles[] = {
     {"supervisor", 0}, {"watcher", 1}, {"fetcher", 2}, {"decryptor", 3}, {"syncer", 4},
+    {"pgp-agent", 5}, /* the decryptor's gpg helper (decryptor/pgp_agent.c) */
 };
 
 int sandbox_paths_add_ro(struct sandbox_paths *p, const char *path)

@@ -16,6 +16,7 @@
 #include "common/xmalloc.h"
 #include "decryptor/age/age.h"
 #include "decryptor/pgp.h"
+#include "decryptor/pgp_agent.h"
 
 struct keyring_src {
 	char name[256];
@@ -24,7 +25,8 @@ struct keyring_src {
 	size_t nns;
 	struct age_identity **ids;        /* age */
 	size_t nids;
-	struct pgp_home *home;            /* pgp: one private home per key file */
+	struct pgp_home *home;            /* pgp in-process: one private home per key file */
+	uint32_t slot;                    /* pgp through the agent: its home for this file */
 	size_t nsecret;
 };
 
@@ -44,7 +46,21 @@ struct keyring {
 	struct keyring_src *srcs;
 	size_t n;
 	struct keyring_cache *cache;
+	struct pgp_agent *agent; /* borrowed; NULL = gpgme in this process */
 };
+
+int keyring_attach_pgp_agent(struct keyring *kr, struct pgp_agent *a)
+{
+	size_t i;
+
+	if (kr == NULL || a == NULL)
+		return ERR_INVAL;
+	for (i = 0; i < kr->n; i++)
+		if (kr->srcs[i].kind == KEYRING_PGP)
+			return ERR_INVAL;
+	kr->agent = a;
+	return 0;
+}
 
 int keyring_new(struct keyring **out)
 {
@@ -138,6 +154,23 @@ int keyring_add(struct keyring *kr, const char *name, const uint8_t *data, size_
 		}
 		s->ids = ids;
 		s->nids = nids;
+		return 0;
+	}
+	if (is_pgp && kr->agent != NULL) {
+		uint32_t slot = 0;
+		size_t nsec = 0;
+
+		if (kr->n >= KEYRING_MAX_FILES)
+			return err_set(err, ERR_TOOBIG, "too many key files");
+		if ((rc = pgp_agent_import(kr->agent, data, n, &slot, &nsec, err)) != 0)
+			return err_wrap(err, rc, "key file %s", name);
+		if (nsec == 0)
+			return err_set(err, ERR_UNSUPPORTED, "key file %s: no OpenPGP secret key",
+				       name);
+		if ((s = new_src(kr, name, KEYRING_PGP)) == NULL)
+			return err_set(err, ERR_TOOBIG, "too many key files");
+		s->slot = slot;
+		s->nsecret = nsec;
 		return 0;
 	}
 	if (is_pgp) {
@@ -413,6 +446,8 @@ int keyring_unwrap(const struct keyring *kr, const char *ns, enum keyring_kind k
 		if (kind == KEYRING_AGE)
 			rc = age_decrypt((const struct age_identity *const *)s->ids, s->nids,
 					 (const uint8_t *)enc, n, &p, err);
+		else if (s->home == NULL)
+			rc = pgp_agent_decrypt(kr->agent, s->slot, enc, n, &p, err);
 		else
 			rc = pgp_home_decrypt(s->home, enc, n, &p, err);
 		if (rc == 0) {

@@ -4,7 +4,9 @@
  *   private-key, key, gpg-key  the reference controller's Secret keys (type by content)
  *   policy                     optional: "<key file> <namespace>..." lines limiting a key
  *                              file to some namespaces ('*' = all; unlisted = all)
- * Key material lives in secbufs (age scalars) or in the private gpg-agent (PGP). Decrypted
+ * Key material lives in secbufs (age scalars) or in the private gpg-agent (PGP). In the
+ * sandboxed decryptor, PGP keys go to the helper process of pgp_agent.h instead
+ * (keyring_attach_pgp_agent): gpg never runs inside the decryptor. Decrypted
  * data-key parts are cached, keyed by SHA-256 of the encrypted stanza, so an unchanged file
  * costs no asymmetric operation; the cache honours the policy. */
 #ifndef SMC_KEYRING_H
@@ -26,9 +28,14 @@ enum keyring_kind { KEYRING_AGE = 1, KEYRING_PGP = 2 };
 
 struct keyring;
 struct age_identity;
+struct pgp_agent;
 
 /* An empty keyring. Owned *out (keyring_free). */
 int keyring_new(struct keyring **out);
+/* From now on OpenPGP keys are imported into, and data keys decrypted by, the helper a
+ * (borrowed; must outlive kr) instead of an in-process gpgme home. Call before adding
+ * keys; ERR_INVAL when PGP keys were already added in-process. */
+int keyring_attach_pgp_agent(struct keyring *kr, struct pgp_agent *a);
 /* Reads every key file of dir (and its policy file). */
 int keyring_load_dir(struct keyring *kr, const char *dir, struct err_ctx *err);
 /* Adds one key file's content (copied into locked memory) under file name name: the

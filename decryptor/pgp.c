@@ -39,20 +39,19 @@ const char *pgp_home_dir(const struct pgp_home *h)
 	return h->dir;
 }
 
-int pgp_home_new(struct pgp_home **out, struct err_ctx *err)
+int pgp_home_new_in(const char *parent, struct pgp_home **out, struct err_ctx *err)
 {
 	struct pgp_home *h;
-	const char *tmp = getenv("TMPDIR");
 	int rc;
 
+	if (parent == NULL || parent[0] != '/' || strlen(parent) > PGP_MAX_PARENT)
+		return err_set(err, ERR_INVAL, "pgp: bad parent directory for a home");
 	if ((rc = pgp_init()) != 0)
 		return err_set(err, rc, "gpgme: OpenPGP engine (gpg) not available");
 	h = xcalloc(1, sizeof(*h));
 	if (h == NULL)
 		return ERR_NOMEM;
-	if (tmp == NULL || tmp[0] != '/' || strlen(tmp) > 64)
-		tmp = "/tmp";
-	if (str_fmt(h->dir, sizeof(h->dir), "%s/smc-gpg-XXXXXX", tmp) != 0 ||
+	if (str_fmt(h->dir, sizeof(h->dir), "%s/smc-gpg-XXXXXX", parent) != 0 ||
 	    mkdtemp(h->dir) == NULL) {
 		free(h);
 		return err_set(err, ERR_IO, "pgp: cannot create a private GNUPGHOME: %s",
@@ -70,6 +69,15 @@ int pgp_home_new(struct pgp_home **out, struct err_ctx *err)
 	gpgme_set_offline(h->ctx, 1);
 	*out = h;
 	return 0;
+}
+
+int pgp_home_new(struct pgp_home **out, struct err_ctx *err)
+{
+	const char *tmp = getenv("TMPDIR");
+
+	if (tmp == NULL || tmp[0] != '/' || strlen(tmp) > 64)
+		tmp = "/tmp";
+	return pgp_home_new_in(tmp, out, err);
 }
 
 int pgp_home_import(struct pgp_home *h, const uint8_t *key, size_t n, size_t *nsecret,
@@ -96,12 +104,18 @@ int pgp_home_import(struct pgp_home *h, const uint8_t *key, size_t n, size_t *ns
 	return 0;
 }
 
+struct pgp_sink {
+	struct secbuf *s;
+	int overflow; /* the plaintext passed the cap */
+};
+
 /* gpgme writes the plaintext through this callback straight into a secbuf. */
 static ssize_t sink_write(void *handle, const void *buf, size_t size)
 {
-	struct secbuf *s = handle;
+	struct pgp_sink *k = handle;
 
-	if (secbuf_put(s, buf, size) != 0) {
+	if (secbuf_put(k->s, buf, size) != 0) {
+		k->overflow = 1;
 		errno = EFBIG;
 		return -1;
 	}
@@ -111,22 +125,36 @@ static ssize_t sink_write(void *handle, const void *buf, size_t size)
 int pgp_home_decrypt(struct pgp_home *h, const char *msg, size_t n, struct secbuf **out,
 		     struct err_ctx *err)
 {
+	return pgp_home_decrypt_max(h, msg, n, PGP_MAX_PLAINTEXT, out, err);
+}
+
+int pgp_home_decrypt_max(struct pgp_home *h, const char *msg, size_t n, size_t max,
+			 struct secbuf **out, struct err_ctx *err)
+{
 	struct gpgme_data_cbs cbs = {NULL, sink_write, NULL, NULL};
 	gpgme_data_t in = NULL, pt = NULL;
+	struct pgp_sink sink = {NULL, 0};
 	struct secbuf *s = NULL;
 	gpgme_error_t ge;
 	int rc;
 
 	if (n == 0 || n > PGP_MAX_MESSAGE)
 		return err_set(err, ERR_INVAL, "pgp: message empty or too large");
-	if ((rc = secbuf_new(&s, PGP_MAX_PLAINTEXT)) != 0)
+	if (max == 0 || max > PGP_MAX_PLAINTEXT)
+		return err_set(err, ERR_INVAL, "pgp: bad plaintext cap");
+	if ((rc = secbuf_new(&s, max)) != 0)
 		return rc;
+	sink.s = s;
 	if (gpgme_data_new_from_mem(&in, msg, n, 0) != 0 ||
-	    gpgme_data_new_from_cbs(&pt, &cbs, s) != 0) {
+	    gpgme_data_new_from_cbs(&pt, &cbs, &sink) != 0) {
 		rc = ERR_NOMEM;
 		goto out;
 	}
 	ge = gpgme_op_decrypt(h->ctx, in, pt);
+	if (sink.overflow) {
+		rc = err_set(err, ERR_TOOBIG, "pgp: plaintext longer than %zu bytes refused", max);
+		goto out;
+	}
 	if (gpgme_err_code(ge) == GPG_ERR_NO_SECKEY) {
 		rc = err_set(err, ERR_NOKEY, "pgp: no secret key for this message");
 		goto out;

@@ -15,11 +15,15 @@
 #define PGP_MAX_MESSAGE (1u << 20)   /* armored message accepted */
 #define PGP_MAX_PLAINTEXT 4096       /* a data key part is 32 or 33 bytes */
 #define PGP_MAX_KEYFILE (4u << 20)
+#define PGP_MAX_PARENT 128             /* parent directory of a home (socket paths ≤ 108) */
 
 struct pgp_home;
 
 /* Creates the ephemeral home under $TMPDIR (or /tmp). Owned *out. */
 int pgp_home_new(struct pgp_home **out, struct err_ctx *err);
+/* Same, as a new private directory inside parent (borrowed; an absolute path of at most
+ * PGP_MAX_PARENT bytes), e.g. a sandboxed process's only writable directory. */
+int pgp_home_new_in(const char *parent, struct pgp_home **out, struct err_ctx *err);
 /* Imports armored or binary OpenPGP keys; *nsecret (may be NULL) = secret keys imported. */
 int pgp_home_import(struct pgp_home *h, const uint8_t *key, size_t n, size_t *nsecret,
 		    struct err_ctx *err);
@@ -27,6 +31,10 @@ int pgp_home_import(struct pgp_home *h, const uint8_t *key, size_t n, size_t *ns
  * opens it; an empty plaintext is a failure (old GnuPG and AEAD packets). */
 int pgp_home_decrypt(struct pgp_home *h, const char *msg, size_t n, struct secbuf **out,
 		     struct err_ctx *err);
+/* Same with a caller's plaintext cap (at most PGP_MAX_PLAINTEXT): a message whose
+ * plaintext is longer than max is refused with ERR_TOOBIG and nothing is returned. */
+int pgp_home_decrypt_max(struct pgp_home *h, const char *msg, size_t n, size_t max,
+			 struct secbuf **out, struct err_ctx *err);
 /* Encrypts data to the key with fingerprint fpr (whose public key must be in h) as an
  * armored message. Owned *armored (free()). */
 int pgp_home_encrypt(struct pgp_home *h, const char *fpr, const uint8_t *data, size_t n,
