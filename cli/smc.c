@@ -33,6 +33,10 @@ static int usage(FILE *f)
 	      "  encrypt --age RECIPIENT... | --pgp FPR... --pgp-pubkey FILE...\n"
 	      "          [--encrypted-regex RE] FILE\n"
 	      "        print FILE as a SOPS file in its own store format\n"
+	      "  parse --format env|properties|yaml FILE\n"
+	      "        print what raw mode reads from FILE, as one JSON object\n"
+	      "  build -f CONFIG [--keys DIR] [--store PATH] [-o json]\n"
+	      "        print the secret and config names the config produces (no values)\n"
 	      "  version\n",
 	      f);
 	return f == stderr ? 2 : 0;
@@ -57,6 +61,10 @@ int main(int argc, char **argv)
 		return cmd_encrypt(argc - 1, argv + 1);
 	if (strcmp(cmd, "ls") == 0 || strcmp(cmd, "list-store") == 0)
 		return cmd_ls(argc - 1, argv + 1);
+	if (strcmp(cmd, "parse") == 0)
+		return cmd_parse(argc - 1, argv + 1);
+	if (strcmp(cmd, "build") == 0)
+		return cmd_build(argc - 1, argv + 1);
 	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
 		printf("smc %s\n", SMC_VERSION);
 		return 0;
