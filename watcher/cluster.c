@@ -833,6 +833,7 @@ int cluster_run(struct cluster *c, struct err_ctx *err)
 		return err_set(err, rc, "leader election");
 	log_info("cluster.start", "watching %s (identity %s, leader election %s)",
 		 c->o.ns ? c->o.ns : "all namespaces", c->identity, c->leader ? "on" : "off");
+	send_metrics(c);
 	for (;;) {
 		int64_t now = mono_ms(), wait = CLUSTER_MAX_WAIT_MS;
 		int fds[4];
