@@ -7,6 +7,7 @@
 #include "decryptor/decryptor_dispatch.h"
 #include "decryptor/decryptor_sandbox.h"
 #include "decryptor/keyring.h"
+#include "decryptor/pgp_agent.h"
 #include "proto/fds.h"
 #include "proto/peer.h"
 
@@ -20,6 +21,7 @@ int main(int argc, char **argv)
 	};
 	struct decryptor d = {0};
 	struct keyring *kr = NULL;
+	struct pgp_agent *agent = NULL;
 	int rc;
 	struct procargs args;
 	struct err_ctx err = {{0}};
@@ -34,7 +36,13 @@ int main(int argc, char **argv)
 	d.keys_dir = args.keys;
 	/* Keys are read once, before the sandbox; only this process ever holds them. */
 	if (args.keys != NULL) {
-		if (keyring_new(&kr) != 0 || keyring_load_dir(kr, args.keys, &err) != 0) {
+		/* gpg runs in a sandboxed helper forked now, before any key is read */
+		if (pgp_agent_start(&agent, &err) != 0) {
+			log_error("keys", "%s", err.msg);
+			return 2;
+		}
+		if (keyring_new(&kr) != 0 || keyring_attach_pgp_agent(kr, agent) != 0 ||
+		    keyring_load_dir(kr, args.keys, &err) != 0) {
 			log_error("keys", "%s", err.msg[0] ? err.msg : "cannot read the key directory");
 			return 2;
 		}
@@ -45,6 +53,8 @@ int main(int argc, char **argv)
 	args.paths.no_tcp = 1;
 	for (size_t i = 0; i < sizeof(peers) / sizeof(peers[0]); i++)
 		sandbox_paths_keep_fd(&args.paths, peers[i].fd);
+	if (agent != NULL)
+		sandbox_paths_keep_fd(&args.paths, pgp_agent_fd(agent));
 	if (decryptor_sandbox_enter(&args.paths, &err) != 0) {
 		log_error("sandbox", "%s", err.msg);
 		return 3;
@@ -61,5 +71,6 @@ int main(int argc, char **argv)
 	if (rc != 0)
 		log_error("exit", "%s", err.msg);
 	keyring_free(kr); /* wipes the keys */
+	pgp_agent_free(agent); /* EOF: the helper stops its gpg-agents and empties its home */
 	return rc != 0 ? 5 : 0;
 }
