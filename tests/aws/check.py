@@ -16,6 +16,12 @@ Usage: check.py <moto-url> <credfile> <command> [args...]
   pod-serve PORT TOKENFILE   serve EKS Pod Identity credentials (session credentials of
                              smc-role, from a signed STS AssumeRole) on 127.0.0.1:PORT, only
                              to requests whose Authorization equals the token file content
+  mirror RESULT STORE SMC ENV OWNER
+                             every secret of smc's JSON RESULT exists once in Secrets
+                             Manager, tagged managed-by + OWNER, with the value `SMC get
+                             --store STORE` gives; every config is a tagged String parameter
+                             /<service>/ENV/<key> with that value. Prints the names that
+                             differ (never values); exit 1 when any does
   repl                       read "command<TAB>arg..." lines on stdin, answer each with one
                              JSON line {"rc": n, "out": "..."} (saves a Python start per check)
 Values are never printed.
@@ -122,6 +128,46 @@ def repl(url, credfile):
         sys.stdout.flush()
 
 
+def mirror(url, credfile, result, store, smc, env, owner):
+    import subprocess
+    with open(result) as f:
+        res = json.load(f)
+    sm = client(url, credfile, "secretsmanager")
+    ssm = client(url, credfile, "ssm")
+    bad = []
+
+    def local(name, config):
+        argv = [smc, "get", "--store", store] + (["--config"] if config else []) + [name]
+        return subprocess.run(argv, check=True, capture_output=True, text=True).stdout.rstrip("\n")
+
+    for it in res["items"]:
+        name = it["name"]
+        if it["kind"] == "secret":
+            d = describe(sm, name)
+            ok = (d["exists"] and not d["deleted"] and d["versions"] == 1 and
+                  d["tags"].get("managed-by") == "secret-manager-controller" and
+                  d["tags"].get("owner") == owner)
+            if ok:
+                ok = sm.get_secret_value(SecretId=name).get("SecretString") == local(name, False)
+        else:
+            group = name.split("-", 1)[0]
+            path = "/%s/%s/%s" % (group, env, it["key"])
+            try:
+                p = ssm.get_parameter(Name=path, WithDecryption=True)["Parameter"]
+                tags = {t["Key"]: t["Value"] for t in ssm.list_tags_for_resource(
+                    ResourceType="Parameter", ResourceId=path)["TagList"]}
+                ok = (p["Type"] == "String" and tags.get("owner") == owner and
+                      tags.get("managed-by") == "secret-manager-controller" and
+                      p["Value"] == local(name, True))
+            except botocore.exceptions.ClientError:
+                ok = False
+            name = path
+        if not ok:
+            bad.append(name)
+    print(json.dumps({"checked": len(res["items"]), "differ": bad}))
+    return 1 if bad else 0
+
+
 def main():
     url, credfile, cmd, args = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
     if cmd == "repl":
@@ -143,6 +189,8 @@ def dispatch(url, credfile, cmd, args):
             {"Effect": "Deny", "Action": args[0], "Resource": "*"}]})
         iam.put_role_policy(RoleName="smc-role", PolicyName="all", PolicyDocument=doc)
         return 0
+    if cmd == "mirror":
+        return mirror(url, credfile, *args)
     if cmd == "pod-serve":
         return pod_serve(url, credfile, args[0], args[1])
     if cmd.startswith("ssm-"):
