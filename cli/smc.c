@@ -1,4 +1,5 @@
 /* smc.c — the command line: `smc <command> ...`. */
+#include <libgen.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -37,6 +38,10 @@ static int usage(FILE *f)
 	      "        print what raw mode reads from FILE, as one JSON object\n"
 	      "  build -f CONFIG [--keys DIR] [--store PATH] [-o json]\n"
 	      "        print the secret and config names the config produces (no values)\n"
+	      "  list [-n NS | -A] | status NAME | reconcile NAME [--force] | suspend NAME |\n"
+	      "  resume NAME     [-n NS] [--kubeconfig PATH] [--context C]\n"
+	      "        SecretManagerConfigs in the cluster (kubeconfig as kubectl; also as msmctl\n"
+	      "        with the reference flags --name/-n NAME --namespace/-N NS)\n"
 	      "  version\n",
 	      f);
 	return f == stderr ? 2 : 0;
@@ -46,9 +51,20 @@ int main(int argc, char **argv)
 {
 	const char *cmd;
 
+	char self[256];
+	int msmctl = 0;
+
+	if (argc > 0 && argv[0] != NULL) {
+		snprintf(self, sizeof(self), "%s", argv[0]);
+		msmctl = strcmp(basename(self), "msmctl") == 0;
+	}
 	if (argc < 2)
 		return usage(stderr);
 	cmd = argv[1];
+	if (strcmp(cmd, "list") == 0 || strcmp(cmd, "status") == 0 ||
+	    strcmp(cmd, "reconcile") == 0 || strcmp(cmd, "suspend") == 0 ||
+	    strcmp(cmd, "resume") == 0)
+		return cmd_kube(argc - 1, argv + 1, msmctl);
 	if (strcmp(cmd, "sync") == 0)
 		return cmd_sync(argc - 1, argv + 1, 0);
 	if (strcmp(cmd, "diff") == 0)
