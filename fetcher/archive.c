@@ -377,10 +377,19 @@ static int stream(struct ar *r, const void *data, size_t size)
 	if (a == NULL)
 		return err_set(r->err, ERR_NOMEM, "out of memory");
 	if (archive_read_support_filter_gzip(a) != ARCHIVE_OK ||
-	    archive_read_support_format_tar(a) != ARCHIVE_OK ||
-	    archive_read_open_memory(a, data, size) != ARCHIVE_OK) {
-		rc = err_set(r->err, ERR_UNSUPPORTED, "cannot read the artifact as tar.gz: %s",
-			     archive_error_string(a) != NULL ? archive_error_string(a) : "unknown");
+	    archive_read_support_format_tar(a) != ARCHIVE_OK) {
+		rc = err_set(r->err, ERR_IO, "libarchive setup failed");
+		goto out;
+	}
+	if (archive_read_open_memory(a, data, size) != ARCHIVE_OK) {
+		/* open already decompresses and bids: damage shows here or as no format */
+		const char *m = archive_error_string(a);
+
+		if (m != NULL && strstr(m, "Unrecognized archive format") != NULL)
+			rc = err_set(r->err, ERR_UNSUPPORTED,
+				     "artifact is not a tar.gz archive: %s", m);
+		else
+			rc = lib_fail(r, a, "in its gzip stream");
 		goto out;
 	}
 	for (;;) {

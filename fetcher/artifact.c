@@ -125,7 +125,19 @@ struct dl {
 	struct buf body;
 	size_t max;
 	int too_big;
+	int stalled;
+	long idle_ms;	      /* no new byte for this long → stalled */
+	curl_off_t last_now;  /* bytes received at the last change */
+	struct timespec last; /* when they changed */
 };
+
+static long ms_since(const struct timespec *t)
+{
+	struct timespec n;
+
+	clock_gettime(CLOCK_MONOTONIC, &n);
+	return (long)(n.tv_sec - t->tv_sec) * 1000L + (n.tv_nsec - t->tv_nsec) / 1000000L;
+}
 
 static size_t on_write(char *ptr, size_t size, size_t nmemb, void *arg)
 {
@@ -159,6 +171,16 @@ static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off
 		d->too_big = 1;
 		return 1; /* CURLE_ABORTED_BY_CALLBACK */
 	}
+	/* curl's low-speed check averages over a window; a server that sent some bytes and
+	 * then stalls is caught here, idle_ms after its last byte (called about once a
+	 * second while nothing arrives) */
+	if (dlnow != d->last_now) {
+		d->last_now = dlnow;
+		clock_gettime(CLOCK_MONOTONIC, &d->last);
+	} else if (ms_since(&d->last) >= d->idle_ms) {
+		d->stalled = 1;
+		return 1;
+	}
 	return 0;
 }
 
@@ -182,6 +204,9 @@ static enum attempt attempt(CURL *c, struct dl *d, const char *shown, long *stat
 	ebuf[0] = '\0';
 	d->body.len = 0;
 	d->too_big = 0;
+	d->stalled = 0;
+	d->last_now = 0;
+	clock_gettime(CLOCK_MONOTONIC, &d->last);
 	*status = 0;
 	if (curl_easy_setopt(c, CURLOPT_ERRORBUFFER, ebuf) != CURLE_OK) {
 		*rc = err_set(err, ERR_IO, "libcurl setup failed");
@@ -194,6 +219,12 @@ static enum attempt attempt(CURL *c, struct dl *d, const char *shown, long *stat
 		return ATTEMPT_OK;
 	if (d->too_big || cc == CURLE_FILESIZE_EXCEEDED) {
 		*rc = err_set(err, ERR_TOOBIG, "artifact larger than %zu bytes: %.*s", d->max,
+			      ARTIFACT_MSG_URL, shown);
+		return ATTEMPT_FAIL;
+	}
+	if (d->stalled) {
+		*rc = err_set(err, ERR_TIMEOUT,
+			      "artifact download timed out: no data for %ld ms: %.*s", d->idle_ms,
 			      ARTIFACT_MSG_URL, shown);
 		return ATTEMPT_FAIL;
 	}
@@ -279,6 +310,7 @@ int artifact_download(const char *url, const struct artifact_opts *in, uint8_t *
 	opts_clamp(in, &o);
 	memset(&d, 0, sizeof(d));
 	d.max = o.max_size;
+	d.idle_ms = o.low_speed_time_s * 1000L;
 	buf_init(&d.body, o.max_size);
 	if (url == NULL)
 		return err_set(err, ERR_INVAL, "artifact URL not set");

@@ -30,7 +30,7 @@
 #define ARTIFACT_MAX_URL 4096		      /* bytes in a URL */
 #define ARTIFACT_MAX_REVISION 1024	      /* bytes in a revision string */
 #define ARTIFACT_CONNECT_TIMEOUT_MS 10000L
-#define ARTIFACT_LOW_SPEED_TIME_S 30L /* seconds under 1 byte/s before giving up */
+#define ARTIFACT_LOW_SPEED_TIME_S 30L /* seconds without a byte (or under 1 byte/s) */
 #define ARTIFACT_TIMEOUT_MS 300000L   /* whole transfer */
 #define ARTIFACT_RETRIES 4	      /* attempts after the first, for transient failures */
 #define ARTIFACT_MAX_RETRIES 10
