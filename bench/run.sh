@@ -2,4 +2,5 @@
 # Runs every benchmark scenario; prints ratios against baselines measured in the same run.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+python3 "$here/sops_bench.py"   # issue 3: SOPS/age/PGP decryption against age -d and gpg
 exec python3 "$here/run.py" "$@"

@@ -17,6 +17,7 @@
 
 #define CRYPT_MAX_INPUT ((size_t)128 << 20) /* largest file encrypted or decrypted */
 #define CRYPT_MAX_RECIPIENTS 32
+#define CRYPT_MAX_FILES 65536 /* files one `smc decrypt` opens (keys loaded once) */
 
 /* Reads a whole regular file into a secbuf (it may be plaintext). */
 static int read_file(const char *path, struct secbuf **out)
@@ -81,8 +82,9 @@ int cmd_decrypt(int argc, char **argv)
 		else
 			return 2;
 	}
-	if (optind + 1 != argc || (keys != NULL && identity != NULL)) {
-		cli_error("usage: smc decrypt [--keys DIR | --identity FILE] FILE");
+	if (optind >= argc || argc - optind > CRYPT_MAX_FILES ||
+	    (keys != NULL && identity != NULL)) {
+		cli_error("usage: smc decrypt [--keys DIR | --identity FILE] FILE...");
 		return 2;
 	}
 	if (keys == NULL && identity == NULL)
@@ -105,15 +107,22 @@ int cmd_decrypt(int argc, char **argv)
 		cli_error("no keys: pass --keys DIR or --identity FILE (or set SMC_KEYS_DIR)");
 		goto out;
 	}
-	if (read_file(argv[optind], &in) != 0)
-		goto out;
-	if (sops_decrypt_auto(kr, NULL, argv[optind], in->data, in->len, &plain, &err) != 0) {
-		cli_error("%s", err.msg);
-		goto out;
+	/* several files: keys are loaded once, plaintexts written one after the other */
+	for (int i = optind; i < argc; i++) {
+		if (read_file(argv[i], &in) != 0)
+			goto out;
+		if (sops_decrypt_auto(kr, NULL, argv[i], in->data, in->len, &plain, &err) != 0) {
+			cli_error("%s", err.msg);
+			goto out;
+		}
+		if (fwrite(plain->data, 1, plain->len, stdout) != plain->len)
+			goto out;
+		secbuf_free(plain);
+		secbuf_free(in);
+		plain = NULL;
+		in = NULL;
 	}
-	code = fwrite(plain->data, 1, plain->len, stdout) == plain->len && fflush(stdout) == 0
-		       ? 0
-		       : 1;
+	code = fflush(stdout) == 0 ? 0 : 1;
 out:
 	secbuf_free(plain);
 	secbuf_free(in);
