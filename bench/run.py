@@ -3,7 +3,7 @@
 the same machine, never an absolute limit. Scenario 1 (issue 2): `smc sync` of a generated
 repository (100 services x 20 secrets) into the embedded store, cold and no-op, against
 bench/baseline_sync.py doing the same job. Wall time and peak RSS of the whole process
-tree (sampled from /proc every 5 ms, summed over the tree)."""
+tree (PSS sampled from /proc every 5 ms, summed over the tree)."""
 import json
 import os
 import subprocess
@@ -16,7 +16,7 @@ ROOT = os.path.dirname(HERE)
 
 
 def tree_rss_kib(pid):
-    """Sum of VmRSS over pid and all its descendants."""
+    """Sum of PSS over pid and all its descendants."""
     children = {}
     for p in os.listdir("/proc"):
         if not p.isdigit():
@@ -32,9 +32,11 @@ def tree_rss_kib(pid):
         q = todo.pop()
         todo.extend(children.get(q, []))
         try:
-            with open(f"/proc/{q}/status") as f:
+            # Pss: shared library pages are split between the processes mapping them, so
+            # a tree of five processes is not charged five times for libc and OpenSSL
+            with open(f"/proc/{q}/smaps_rollup") as f:
                 for line in f:
-                    if line.startswith("VmRSS:"):
+                    if line.startswith("Pss:"):
                         total += int(line.split()[1])
         except OSError:
             pass
@@ -42,14 +44,18 @@ def tree_rss_kib(pid):
 
 
 def measure(cmd, cwd, env=None):
-    t0 = time.perf_counter()
-    p = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-    peak = 0
-    while p.poll() is None:
-        peak = max(peak, tree_rss_kib(p.pid))
-        time.sleep(0.005)
-    wall = time.perf_counter() - t0
-    out, err = p.communicate()
+    # output goes to files: a pipe nobody reads while we poll would block a large result
+    with tempfile.TemporaryFile() as fo, tempfile.TemporaryFile() as fe:
+        t0 = time.perf_counter()
+        p = subprocess.Popen(cmd, cwd=cwd, stdout=fo, stderr=fe, env=env)
+        peak = 0
+        while p.poll() is None:
+            peak = max(peak, tree_rss_kib(p.pid))
+            time.sleep(0.005)
+        wall = time.perf_counter() - t0
+        fo.seek(0)
+        fe.seek(0)
+        out, err = fo.read(), fe.read()
     if p.returncode != 0:
         sys.exit(f"{cmd[0]} failed ({p.returncode}): {err.decode()[-2000:]}")
     return wall, peak, out.decode()

@@ -25,6 +25,7 @@ static const struct sandbox_syscall fetcher_syscalls[] = {
     SANDBOX_ALLOW("sendmsg"),	 /* frame_write: TREE memfd to the decryptor (SCM_RIGHTS) */
     SANDBOX_ALLOW("recvmsg"),	 /* frame_read of JOBs */
     SANDBOX_ALLOW("dup3"),	 /* EDGE: a fresh socket to a restarted peer onto its fixed fd */
+    SANDBOX_ALLOW("sysinfo"),	 /* glibc qsort sizes its merge buffer from physical memory */
     SANDBOX_ALLOW("close"),	 /* sockets, files, memfds */
     SANDBOX_ALLOW("dup"),	 /* source_dir: fdopendir on a copy of a directory fd */
     SANDBOX_ALLOW("fcntl"),	 /* F_ADD_SEALS on the TREE memfd, O_NONBLOCK (curl) */

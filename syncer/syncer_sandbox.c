@@ -23,6 +23,7 @@ static const struct sandbox_syscall syncer_syscalls[] = {
     SANDBOX_ALLOW("sendmsg"),	 /* frame_write to the watcher/supervisor */
     SANDBOX_ALLOW("recvmsg"),	 /* frame_read of VALUES from the decryptor */
     SANDBOX_ALLOW("dup3"),	 /* EDGE: a fresh socket to a restarted peer onto its fixed fd */
+    SANDBOX_ALLOW("sysinfo"),	 /* glibc qsort sizes its merge buffer from physical memory */
     SANDBOX_ALLOW("close"),	 /* sockets, store files */
     SANDBOX_ALLOW("fcntl"),	 /* SQLite F_SETLK/F_GETLK/F_OFD_* locks, O_NONBLOCK (curl) */
     SANDBOX_ALLOW("lseek"),	 /* SQLite, stdio */

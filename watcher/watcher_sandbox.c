@@ -26,6 +26,7 @@ static const struct sandbox_syscall watcher_syscalls[] = {
     SANDBOX_ALLOW("sendmsg"),	 /* frame_write of JOBs to the fetcher */
     SANDBOX_ALLOW("recvmsg"),	 /* frame_read of RESULTs */
     SANDBOX_ALLOW("dup3"),	 /* EDGE: a fresh socket to a restarted peer onto its fixed fd */
+    SANDBOX_ALLOW("sysinfo"),	 /* glibc qsort sizes its merge buffer from physical memory */
     SANDBOX_ALLOW("close"),	 /* sockets, files */
     SANDBOX_ALLOW("fcntl"),	 /* O_NONBLOCK on sockets (curl, libevent), FD_CLOEXEC */
     SANDBOX_ALLOW("lseek"),	 /* stdio on config files */
