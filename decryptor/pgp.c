@@ -58,8 +58,7 @@ int pgp_home_new_in(const char *parent, struct pgp_home **out, struct err_ctx *e
 			       strerror(errno));
 	}
 	(void)chmod(h->dir, 0700);
-	if (gpgme_new(&h->ctx) != 0 ||
-	    gpgme_set_protocol(h->ctx, GPGME_PROTOCOL_OpenPGP) != 0 ||
+	if (gpgme_new(&h->ctx) != 0 || gpgme_set_protocol(h->ctx, GPGME_PROTOCOL_OpenPGP) != 0 ||
 	    gpgme_ctx_set_engine_info(h->ctx, GPGME_PROTOCOL_OpenPGP, NULL, h->dir) != 0 ||
 	    gpgme_set_pinentry_mode(h->ctx, GPGME_PINENTRY_MODE_LOOPBACK) != 0) {
 		pgp_home_free(h);
@@ -194,8 +193,8 @@ int pgp_home_encrypt(struct pgp_home *h, const char *fpr, const uint8_t *data, s
 		rc = ERR_NOMEM;
 		goto out;
 	}
-	ge = gpgme_op_encrypt(h->ctx, keys, GPGME_ENCRYPT_ALWAYS_TRUST | GPGME_ENCRYPT_NO_ENCRYPT_TO,
-			      in, ct);
+	ge = gpgme_op_encrypt(h->ctx, keys,
+			      GPGME_ENCRYPT_ALWAYS_TRUST | GPGME_ENCRYPT_NO_ENCRYPT_TO, in, ct);
 	if (ge != 0) {
 		rc = err_set(err, ERR_CRYPTO, "pgp: encryption to %.64s failed: %s", fpr,
 			     gpgme_strerror(ge));

@@ -12,10 +12,10 @@
 #include "common/err.h"
 #include "common/secbuf.h"
 
-#define PGP_MAX_MESSAGE (1u << 20)   /* armored message accepted */
-#define PGP_MAX_PLAINTEXT 4096       /* a data key part is 32 or 33 bytes */
+#define PGP_MAX_MESSAGE (1u << 20) /* armored message accepted */
+#define PGP_MAX_PLAINTEXT 4096	   /* a data key part is 32 or 33 bytes */
 #define PGP_MAX_KEYFILE (4u << 20)
-#define PGP_MAX_PARENT 128             /* parent directory of a home (socket paths ≤ 108) */
+#define PGP_MAX_PARENT 128 /* parent directory of a home (socket paths ≤ 108) */
 
 struct pgp_home;
 

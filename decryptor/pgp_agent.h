@@ -34,9 +34,9 @@
 #include "common/err.h"
 #include "common/secbuf.h"
 
-#define PGP_AGENT_MAX_PLAINTEXT 64   /* a SOPS data key is 32 bytes, a Shamir part 33 */
-#define PGP_AGENT_MAX_HOMES 64       /* key files imported (= KEYRING_MAX_FILES) */
-#define PGP_AGENT_MAX_REASON 256     /* error text in a reply */
+#define PGP_AGENT_MAX_PLAINTEXT 64 /* a SOPS data key is 32 bytes, a Shamir part 33 */
+#define PGP_AGENT_MAX_HOMES 64	   /* key files imported (= KEYRING_MAX_FILES) */
+#define PGP_AGENT_MAX_REASON 256   /* error text in a reply */
 #define PGP_AGENT_REPLY_TIMEOUT_MS 60000
 #define PGP_AGENT_HELLO "smc-pgp-agent/1"
 

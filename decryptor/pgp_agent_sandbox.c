@@ -24,136 +24,135 @@
 
 static const struct sandbox_syscall pgp_agent_syscalls[] = {
     /* I/O: the socketpair, files in the home, pipes to gpg, the agent's socket */
-    SANDBOX_ALLOW("read"),
-    SANDBOX_ALLOW("write"),
-    SANDBOX_ALLOW("readv"),
-    SANDBOX_ALLOW("writev"),
-    SANDBOX_ALLOW("pread64"),	/* ld.so, gpg keybox */
-    SANDBOX_ALLOW("pwrite64"),	/* keybox updates */
-    SANDBOX_ALLOW("sendmsg"),	/* frame_write; assuan fd passing */
-    SANDBOX_ALLOW("recvmsg"),	/* frame_read */
-    SANDBOX_ALLOW("sendto"),	/* send() on sockets */
-    SANDBOX_ALLOW("recvfrom"),	/* recv() on sockets */
-    SANDBOX_ALLOW("close"),
+    SANDBOX_ALLOW("read"),	  /* frames, pipes from gpg, files */
+    SANDBOX_ALLOW("write"),	  /* frames, pipes to gpg, files */
+    SANDBOX_ALLOW("readv"),	  /* assuan I/O */
+    SANDBOX_ALLOW("writev"),	  /* assuan I/O */
+    SANDBOX_ALLOW("pread64"),	  /* ld.so, gpg keybox */
+    SANDBOX_ALLOW("pwrite64"),	  /* keybox updates */
+    SANDBOX_ALLOW("sendmsg"),	  /* frame_write; assuan fd passing */
+    SANDBOX_ALLOW("recvmsg"),	  /* frame_read */
+    SANDBOX_ALLOW("sendto"),	  /* send() on sockets */
+    SANDBOX_ALLOW("recvfrom"),	  /* recv() on sockets */
+    SANDBOX_ALLOW("close"),	  /* pipes, files, sockets */
     SANDBOX_ALLOW("close_range"), /* closing inherited fds before exec */
-    SANDBOX_ALLOW("dup"),
-    SANDBOX_ALLOW("dup2"),
-    SANDBOX_ALLOW("dup3"),
-    SANDBOX_ALLOW("pipe"),
-    SANDBOX_ALLOW("pipe2"),	/* gpgme ↔ gpg status/data pipes */
-    SANDBOX_ALLOW("fcntl"),
-    SANDBOX_ALLOW("lseek"),
-    SANDBOX_ALLOW("fstat"),
-    SANDBOX_ALLOW("newfstatat"),
-    SANDBOX_ALLOW("statx"),
-    SANDBOX_ALLOW("statfs"),
-    SANDBOX_ALLOW("fstatfs"),
-    SANDBOX_ALLOW("access"),
-    SANDBOX_ALLOW("faccessat"),
-    SANDBOX_ALLOW("faccessat2"),
-    SANDBOX_ALLOW("open"),
-    SANDBOX_ALLOW("openat"),	/* paths are fenced by Landlock */
-    SANDBOX_ALLOW("getdents64"), /* /proc/self/fd walks (denied by Landlock: fallback) */
-    SANDBOX_ALLOW("readlink"),
-    SANDBOX_ALLOW("readlinkat"),
-    SANDBOX_ALLOW("getcwd"),
-    SANDBOX_ALLOW("chdir"),	/* gpg-agent --daemon: chdir("/") */
-    SANDBOX_ALLOW("fchdir"),
-    SANDBOX_ALLOW("ftruncate"),	/* keybox and trustdb writes */
-    SANDBOX_ALLOW("fsync"),
-    SANDBOX_ALLOW("fdatasync"),
-    SANDBOX_ALLOW("fadvise64"),
+    SANDBOX_ALLOW("dup"),	  /* gpgme spawn */
+    SANDBOX_ALLOW("dup2"),	  /* gpgme spawn: pipes onto fds */
+    SANDBOX_ALLOW("dup3"),	  /* same, newer callers */
+    SANDBOX_ALLOW("pipe"),	  /* gpgme spawn (older callers) */
+    SANDBOX_ALLOW("pipe2"),	  /* gpgme ↔ gpg status/data pipes */
+    SANDBOX_ALLOW("fcntl"),	  /* FD_CLOEXEC, O_NONBLOCK, locks */
+    SANDBOX_ALLOW("lseek"),	  /* keybox, stdio */
+    SANDBOX_ALLOW("fstat"),	  /* stdio, keybox */
+    SANDBOX_ALLOW("newfstatat"),  /* stat() in glibc >= 2.33 */
+    SANDBOX_ALLOW("statx"),	  /* same, newer callers */
+    SANDBOX_ALLOW("statfs"),	  /* gnupg homedir checks */
+    SANDBOX_ALLOW("fstatfs"),	  /* same */
+    SANDBOX_ALLOW("access"),	  /* gpgme locating gpg, gpg its config */
+    SANDBOX_ALLOW("faccessat"),	  /* same */
+    SANDBOX_ALLOW("faccessat2"),  /* same, newer glibc */
+    SANDBOX_ALLOW("open"),	  /* older callers */
+    SANDBOX_ALLOW("openat"),	  /* paths are fenced by Landlock */
+    SANDBOX_ALLOW("getdents64"),  /* /proc/self/fd walks (denied by Landlock: fallback) */
+    SANDBOX_ALLOW("readlink"),	  /* /proc/self/exe lookups */
+    SANDBOX_ALLOW("readlinkat"),  /* same */
+    SANDBOX_ALLOW("getcwd"),	  /* gnupg path handling */
+    SANDBOX_ALLOW("chdir"),	  /* gpg-agent --daemon: chdir("/") */
+    SANDBOX_ALLOW("fchdir"),	  /* gpg-agent daemon */
+    SANDBOX_ALLOW("ftruncate"),	  /* keybox and trustdb writes */
+    SANDBOX_ALLOW("fsync"),	  /* keybox and trustdb writes */
+    SANDBOX_ALLOW("fdatasync"),	  /* same */
+    SANDBOX_ALLOW("fadvise64"),	  /* gpg reading its input */
     /* the home: lock files (link/unlink), renames of new keyrings, private-keys-v1.d */
-    SANDBOX_ALLOW("link"),
-    SANDBOX_ALLOW("linkat"),
-    SANDBOX_ALLOW("unlink"),
-    SANDBOX_ALLOW("unlinkat"),
-    SANDBOX_ALLOW("rename"),
-    SANDBOX_ALLOW("renameat"),
-    SANDBOX_ALLOW("renameat2"),
-    SANDBOX_ALLOW("mkdir"),
-    SANDBOX_ALLOW("mkdirat"),
-    SANDBOX_ALLOW("rmdir"),
-    SANDBOX_ALLOW("chmod"),
-    SANDBOX_ALLOW("fchmod"),
-    SANDBOX_ALLOW("fchmodat"),
-    SANDBOX_ALLOW("umask"),
-    SANDBOX_ALLOW("utimensat"),
-    SANDBOX_ALLOW("inotify_init"),  /* gpg-agent watches its home */
-    SANDBOX_ALLOW("inotify_init1"),
-    SANDBOX_ALLOW("inotify_add_watch"),
-    SANDBOX_ALLOW("inotify_rm_watch"),
+    SANDBOX_ALLOW("link"),		/* dotlock: lock files in the home */
+    SANDBOX_ALLOW("linkat"),		/* same */
+    SANDBOX_ALLOW("unlink"),		/* lock files, sockets */
+    SANDBOX_ALLOW("unlinkat"),		/* same, and removing homes */
+    SANDBOX_ALLOW("rename"),		/* new keybox replacing the old */
+    SANDBOX_ALLOW("renameat"),		/* same */
+    SANDBOX_ALLOW("renameat2"),		/* same */
+    SANDBOX_ALLOW("mkdir"),		/* private-keys-v1.d, homes */
+    SANDBOX_ALLOW("mkdirat"),		/* same */
+    SANDBOX_ALLOW("rmdir"),		/* removing homes */
+    SANDBOX_ALLOW("chmod"),		/* homedir and socket modes */
+    SANDBOX_ALLOW("fchmod"),		/* same */
+    SANDBOX_ALLOW("fchmodat"),		/* same */
+    SANDBOX_ALLOW("umask"),		/* gpg, gpg-agent */
+    SANDBOX_ALLOW("utimensat"),		/* keybox timestamps */
+    SANDBOX_ALLOW("inotify_init"),	/* gpg-agent watches its home */
+    SANDBOX_ALLOW("inotify_init1"),	/* same, newer callers */
+    SANDBOX_ALLOW("inotify_add_watch"), /* same */
+    SANDBOX_ALLOW("inotify_rm_watch"),	/* same */
     /* gpg ↔ gpg-agent: AF_UNIX only; an IP socket cannot be created (killed) */
-    SANDBOX_ALLOW_ARG("socket", 0, AF_UNIX),
-    SANDBOX_ALLOW_ARG("socketpair", 0, AF_UNIX),
-    SANDBOX_ALLOW("connect"),
-    SANDBOX_ALLOW("bind"),
-    SANDBOX_ALLOW("listen"),
-    SANDBOX_ALLOW("accept"),
-    SANDBOX_ALLOW("accept4"),
+    SANDBOX_ALLOW_ARG("socket", 0, AF_UNIX), SANDBOX_ALLOW_ARG("socketpair", 0, AF_UNIX),
+    SANDBOX_ALLOW("connect"),	  /* gpg → gpg-agent socket */
+    SANDBOX_ALLOW("bind"),	  /* gpg-agent's sockets in the home */
+    SANDBOX_ALLOW("listen"),	  /* same */
+    SANDBOX_ALLOW("accept"),	  /* same */
+    SANDBOX_ALLOW("accept4"),	  /* same */
     SANDBOX_ALLOW("getsockopt"),  /* SO_PEERCRED on the agent socket */
-    SANDBOX_ALLOW("setsockopt"),
-    SANDBOX_ALLOW("getsockname"),
-    SANDBOX_ALLOW("getpeername"),
-    SANDBOX_ALLOW("shutdown"),
+    SANDBOX_ALLOW("setsockopt"),  /* socket options of the agent */
+    SANDBOX_ALLOW("getsockname"), /* assuan */
+    SANDBOX_ALLOW("getpeername"), /* assuan */
+    SANDBOX_ALLOW("shutdown"),	  /* assuan close */
     /* processes: gpgme runs gpg and gpgconf; gpg starts gpg-agent, a threaded daemon */
-    SANDBOX_ALLOW("execve"),
-    SANDBOX_ALLOW("clone"),
-    SANDBOX_ALLOW("clone3"),
-    SANDBOX_ALLOW("vfork"),
-    SANDBOX_ALLOW("wait4"),
-    SANDBOX_ALLOW("waitid"),
-    SANDBOX_ALLOW("kill"),	  /* gpgme/npth signalling own children; Landlock scopes it */
-    SANDBOX_ALLOW("tgkill"),
-    SANDBOX_ALLOW("setsid"),	  /* gpg-agent --daemon */
-    SANDBOX_ALLOW("getpid"),
-    SANDBOX_ALLOW("getppid"),
-    SANDBOX_ALLOW("gettid"),
-    SANDBOX_ALLOW("getuid"),
-    SANDBOX_ALLOW("geteuid"),
-    SANDBOX_ALLOW("getgid"),
-    SANDBOX_ALLOW("getegid"),
-    SANDBOX_ALLOW("getpgrp"),
-    SANDBOX_ALLOW("getrusage"),	  /* libgcrypt entropy gathering */
-    SANDBOX_ALLOW("prlimit64"),	  /* getrlimit (fd ceiling for closing), gpg-agent */
-    SANDBOX_ALLOW("getrlimit"),
-    SANDBOX_ALLOW("uname"),
-    SANDBOX_ALLOW("sysinfo"),
-    SANDBOX_ALLOW("sched_getaffinity"),
-    SANDBOX_ALLOW("sched_yield"),
-    SANDBOX_ALLOW("arch_prctl"),     /* ld.so: TLS of every executed program */
-    SANDBOX_ALLOW("set_tid_address"),
-    SANDBOX_ALLOW("set_robust_list"),
-    SANDBOX_ALLOW("rseq"),
+    SANDBOX_ALLOW("execve"),		/* gpgconf, gpg, gpg-agent (Landlock: /usr only) */
+    SANDBOX_ALLOW("clone"),		/* fork of gpgme and gpg */
+    SANDBOX_ALLOW("clone3"),		/* glibc fork, npth threads */
+    SANDBOX_ALLOW("vfork"),		/* posix_spawn */
+    SANDBOX_ALLOW("wait4"),		/* gpgme waits for gpg; reaping adopted agents */
+    SANDBOX_ALLOW("waitid"),		/* same, other callers */
+    SANDBOX_ALLOW("kill"),		/* gpgme/npth signalling own children; Landlock scopes it */
+    SANDBOX_ALLOW("tgkill"),		/* raise() / npth */
+    SANDBOX_ALLOW("setsid"),		/* gpg-agent --daemon */
+    SANDBOX_ALLOW("getpid"),		/* assuan, logging */
+    SANDBOX_ALLOW("getppid"),		/* gpg-agent daemon */
+    SANDBOX_ALLOW("gettid"),		/* npth */
+    SANDBOX_ALLOW("getuid"),		/* homedir ownership checks */
+    SANDBOX_ALLOW("geteuid"),		/* same */
+    SANDBOX_ALLOW("getgid"),		/* same */
+    SANDBOX_ALLOW("getegid"),		/* same */
+    SANDBOX_ALLOW("getpgrp"),		/* gpg-agent daemon */
+    SANDBOX_ALLOW("getrusage"),		/* libgcrypt entropy gathering */
+    SANDBOX_ALLOW("prlimit64"),		/* getrlimit (fd ceiling for closing), gpg-agent */
+    SANDBOX_ALLOW("getrlimit"),		/* same, older callers */
+    SANDBOX_ALLOW("uname"),		/* gpg --version, libgcrypt */
+    SANDBOX_ALLOW("sysinfo"),		/* glibc qsort sizing */
+    SANDBOX_ALLOW("sched_getaffinity"), /* npth / libgcrypt */
+    SANDBOX_ALLOW("sched_yield"),	/* npth */
+    SANDBOX_ALLOW("arch_prctl"),	/* ld.so: TLS of every executed program */
+    SANDBOX_ALLOW("set_tid_address"),	/* every new process (ld.so) */
+    SANDBOX_ALLOW("set_robust_list"),	/* every new thread */
+    SANDBOX_ALLOW("rseq"),		/* every new thread (glibc) */
     SANDBOX_ALLOW_ARG("prctl", 0, PR_SET_DUMPABLE), /* gpg-agent: not dumpable */
-    SANDBOX_ALLOW("rt_sigaction"),
-    SANDBOX_ALLOW("rt_sigprocmask"),
-    SANDBOX_ALLOW("rt_sigreturn"),
-    SANDBOX_ALLOW("sigaltstack"),
-    SANDBOX_ALLOW("restart_syscall"),
-    SANDBOX_ALLOW("exit"),
-    SANDBOX_ALLOW("exit_group"),
+    SANDBOX_ALLOW("rt_sigaction"),		    /* gpgme, gpg, gpg-agent handlers */
+    SANDBOX_ALLOW("rt_sigprocmask"),		    /* spawn, npth */
+    SANDBOX_ALLOW("rt_sigreturn"),		    /* return from handlers */
+    SANDBOX_ALLOW("sigaltstack"),		    /* libgcrypt */
+    SANDBOX_ALLOW("restart_syscall"),		    /* after a signal */
+    SANDBOX_ALLOW("exit"),			    /* thread exit */
+    SANDBOX_ALLOW("exit_group"),		    /* process exit */
     /* memory: secure memory of libgcrypt and our secbufs are locked */
-    SANDBOX_ALLOW("mmap"),
-    SANDBOX_ALLOW("munmap"),
-    SANDBOX_ALLOW("mprotect"),
-    SANDBOX_ALLOW("mremap"),
-    SANDBOX_ALLOW("brk"),
-    SANDBOX_ALLOW("madvise"),
-    SANDBOX_ALLOW("mlock"),
-    SANDBOX_ALLOW("munlock"),
-    SANDBOX_ALLOW("getrandom"),
+    SANDBOX_ALLOW("mmap"),	/* malloc, ld.so */
+    SANDBOX_ALLOW("munmap"),	/* free */
+    SANDBOX_ALLOW("mprotect"),	/* ld.so, malloc */
+    SANDBOX_ALLOW("mremap"),	/* realloc */
+    SANDBOX_ALLOW("brk"),	/* malloc */
+    SANDBOX_ALLOW("madvise"),	/* secbuf MADV_DONTDUMP, free */
+    SANDBOX_ALLOW("mlock"),	/* secbuf and libgcrypt secure memory */
+    SANDBOX_ALLOW("munlock"),	/* same */
+    SANDBOX_ALLOW("getrandom"), /* libgcrypt, OpenSSL */
     /* time and waiting */
-    SANDBOX_ALLOW("clock_gettime"),
-    SANDBOX_ALLOW("gettimeofday"),
-    SANDBOX_ALLOW("time"),
-    SANDBOX_ALLOW("nanosleep"),
-    SANDBOX_ALLOW("clock_nanosleep"),
-    SANDBOX_ALLOW("futex"),
-    SANDBOX_ALLOW("poll"),
-    SANDBOX_ALLOW("ppoll"),
-    SANDBOX_ALLOW("select"),
-    SANDBOX_ALLOW("pselect6"),	     /* gpg-agent's main loop (npth) */
+    SANDBOX_ALLOW("clock_gettime"),   /* timestamps (vDSO fallback) */
+    SANDBOX_ALLOW("gettimeofday"),    /* same */
+    SANDBOX_ALLOW("time"),	      /* same */
+    SANDBOX_ALLOW("nanosleep"),	      /* cleanup waits */
+    SANDBOX_ALLOW("clock_nanosleep"), /* same (glibc) */
+    SANDBOX_ALLOW("futex"),	      /* libc locks, npth */
+    SANDBOX_ALLOW("poll"),	      /* reply waits, gpgme I/O */
+    SANDBOX_ALLOW("ppoll"),	      /* same */
+    SANDBOX_ALLOW("select"),	      /* gpgme I/O */
+    SANDBOX_ALLOW("pselect6"),	      /* gpg-agent's main loop (npth) */
     /* harmless probes: fail, don't kill */
     SANDBOX_ERRNO_ARG("ioctl", ENOTTY, 1, TCGETS), /* isatty() */
 };
@@ -176,7 +175,7 @@ int pgp_agent_sandbox_enter(const char *home, int sock, struct err_ctx *err)
 	    .nsyscalls = sizeof(pgp_agent_syscalls) / sizeof(pgp_agent_syscalls[0]),
 	    .rlimit_nofile = 64,	    /* gpgme pipes, the agent socket, keybox files */
 	    .rlimit_as = (uint64_t)1 << 30, /* 1 GiB per process (gpg, gpg-agent) */
-	    .rlimit_nproc = 256,		    /* gpg, gpgconf, a gpg-agent (+threads) per home */
+	    .rlimit_nproc = 256,	    /* gpg, gpgconf, a gpg-agent (+threads) per home */
 	};
 	struct sandbox_paths p;
 	struct stat st;

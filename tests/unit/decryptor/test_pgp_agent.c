@@ -231,8 +231,7 @@ Test(pgp_agent, plaintext_longer_than_a_data_key_is_refused)
 
 	memset(big, 'x', sizeof(big));
 	m = encrypt_to_rsa(big, sizeof(big));
-	cr_assert_eq(pgp_agent_decrypt(a, rsa, m, strlen(m), &pt, &err), ERR_TOOBIG, "%s",
-		     err.msg);
+	cr_assert_eq(pgp_agent_decrypt(a, rsa, m, strlen(m), &pt, &err), ERR_TOOBIG, "%s", err.msg);
 	cr_assert_null(pt);
 	cr_assert_null(strstr(err.msg, "xxxx"), "plaintext in the error: %s", err.msg);
 	free(m);
@@ -268,9 +267,9 @@ static void make_sops_file(struct buf *out)
 	o.npgp = 2;
 	o.pgp_home = h;
 	buf_init(out, SOPS_MAX_OUTPUT);
-	cr_assert_eq(sops_encrypt(&o, "secrets.yaml", (const uint8_t *)plain, strlen(plain), out,
-				  &err),
-		     0, "%s", err.msg);
+	cr_assert_eq(
+	    sops_encrypt(&o, "secrets.yaml", (const uint8_t *)plain, strlen(plain), out, &err), 0,
+	    "%s", err.msg);
 	pgp_home_free(h);
 }
 
