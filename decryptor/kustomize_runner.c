@@ -13,14 +13,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "common/privdrop.h"
 #include "common/str.h"
 #include "common/xmalloc.h"
 #include "decryptor/kustomize_sandbox.h"
@@ -608,6 +611,35 @@ out:
 	return rc;
 }
 
+/* The helper's first process: it only waits for the sandboxed worker to end (however it
+ * ends: EOF, crash, kill), then wipes and removes the scratch directory, so no plaintext
+ * outlives the worker. It runs as the kustomize uid with no descriptor but 0-2 (/dev/null
+ * and the inherited stderr), and never reads anything. */
+static void reaper_main(const struct helper *h, pid_t worker)
+{
+	struct err_ctx err = {{0}};
+	unsigned uid, gid;
+	int st, dfd, root = geteuid() == 0;
+
+	(void)close(h->sock);
+	if (syscall(SYS_close_range, 3u, ~0u, 0u) != 0) {
+		for (int fd = 3; fd < KUSTOMIZE_SANDBOX_NOFILE; fd++)
+			(void)close(fd);
+	}
+	if (root && (kustomize_sandbox_ids(&uid, &gid) != 0 || privdrop_to(uid, gid, &err) != 0))
+		root = -1; /* could not drop: wait, but touch nothing as root */
+	(void)prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+	while (waitpid(worker, &st, 0) < 0 && errno == EINTR)
+		;
+	if (root >= 0 &&
+	    (dfd = open(h->scratch, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) >= 0) {
+		(void)wipe_below(dfd, 0);
+		(void)close(dfd);
+		(void)rmdir(h->scratch);
+	}
+	_exit(0);
+}
+
 static void helper_main(struct helper *h)
 {
 	const char *ro_all[] = {"/usr", "/lib", "/lib64", "/bin", "/sbin"};
@@ -616,6 +648,7 @@ static void helper_main(struct helper *h)
 	struct err_ctx err = {{0}};
 	struct stat st;
 	size_t nro = 0;
+	pid_t worker;
 	int nullfd;
 
 	if ((nullfd = open("/dev/null", O_RDWR | O_CLOEXEC)) >= 0) {
@@ -637,6 +670,10 @@ static void helper_main(struct helper *h)
 		    chown(plugins, (uid_t)uid, (gid_t)gid) != 0)
 			_exit(3);
 	}
+	if ((worker = fork()) < 0)
+		_exit(3);
+	if (worker > 0)
+		reaper_main(h, worker); /* never returns */
 	for (size_t i = 0; i < sizeof(ro_all) / sizeof(ro_all[0]); i++) {
 		if (lstat(ro_all[i], &st) == 0 && S_ISDIR(st.st_mode))
 			ro[nro++] = ro_all[i];

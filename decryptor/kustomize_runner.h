@@ -4,8 +4,11 @@
  * kustomize_runner_start forks a helper process; the decryptor calls it at start-up BEFORE
  * it reads keys and before its own sandbox. The helper keeps nothing but its end of a
  * socketpair, makes a private scratch directory (mkdtemp, 0700, under /dev/shm when it
- * exists, else $TMPDIR or /tmp), drops to its own uid when root and enters its own sandbox
- * (decryptor/kustomize_sandbox.h: no network, only the scratch directory writable).
+ * exists, else $TMPDIR or /tmp) and forks in two: a reaper that drops to the kustomize uid,
+ * closes every descriptor, waits for the worker and then wipes and removes the scratch
+ * directory (so nothing outlives a crashed or killed worker), and the worker, which drops to
+ * the same uid when root and enters its own sandbox (decryptor/kustomize_sandbox.h: no
+ * network, only the scratch directory writable).
  * For each build the decryptor sends the plaintext tree as a sealed memfd (proto/tree.h)
  * and the kustomization directory over the socketpair (proto/frame.h); the helper writes the
  * tree into a fresh subdirectory, runs

@@ -19,7 +19,8 @@ static char parent[] = "/tmp/smc-test-kz-XXXXXX";
 static void setup(void)
 {
 	cr_assert_not_null(mkdtemp(parent));
-	cr_assert_eq(chmod(parent, 0711), 0); /* the helper drops to its own uid */
+	/* like /dev/shm: the helper drops to its own uid and removes its scratch dir itself */
+	cr_assert_eq(chmod(parent, 01777), 0);
 }
 
 static void rm_rf(const char *p)
@@ -286,6 +287,57 @@ Test(kustomize_runner, remote_base_has_no_network)
 	tree_free(&t);
 	kustomize_runner_stop(r);
 	cr_assert_eq(count_files(parent, 0), 0);
+}
+
+static bool dir_empty(const char *dir)
+{
+	struct dirent *de;
+	bool empty = true;
+	DIR *d = opendir(dir);
+
+	cr_assert_not_null(d);
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+			empty = false;
+	}
+	closedir(d);
+	return empty;
+}
+
+Test(kustomize_runner, killed_worker_leaves_nothing)
+{
+	/* the stand-in kills the helper's worker in the middle of a build: the reaper must
+	 * still wipe the build directory, and the decryptor side must see the helper lost */
+	struct kustomize_runner_opts o = {0};
+	struct kustomize_runner *r = NULL;
+	struct secbuf *y = NULL;
+	struct err_ctx err = {{0}};
+	struct tree t;
+	int rc;
+
+	o.scratch_parent = parent;
+	o.binary = "/usr/bin/python3";
+	cr_assert_eq(kustomize_runner_start_opts(&o, &r, &err), 0, "%s", err.msg);
+	tree_init(&t);
+	add(&t, "kustomization.yaml", "{}\n");
+	add(&t, "secret.env", "A=" CANARY "\n");
+	add(&t, "kustomize", "import os, signal, time\nos.kill(os.getppid(), signal.SIGKILL)\n"
+			     "time.sleep(2)\n");
+	rc = kustomize_runner_build(r, &t, "", &y, &err);
+	cr_assert_eq(rc, ERR_IO, "rc %d: %s", rc, err.msg);
+	cr_assert_null(y);
+	cr_assert_not(kustomize_runner_alive(r));
+	rc = kustomize_runner_build(r, &t, "", &y, &err);
+	cr_assert_eq(rc, ERR_IO, "a lost helper must stay lost");
+	tree_free(&t);
+	kustomize_runner_stop(r);
+	cr_assert(dir_empty(parent), "the scratch directory outlived the helper");
+}
+
+Test(kustomize_runner, stop_removes_the_scratch_directory)
+{
+	kustomize_runner_stop(start(0, NULL));
+	cr_assert(dir_empty(parent), "the scratch directory outlived the helper");
 }
 
 Test(kustomize_runner, missing_binary)
