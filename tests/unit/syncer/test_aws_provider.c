@@ -423,6 +423,14 @@ static long versions(const char *name)
 	return v;
 }
 
+static void d_json_absent(const char *param)
+{
+	json_t *d = describe(param, "ssm-describe");
+
+	cr_expect(json_is_false(json_object_get(d, "exists")), "%s was written", param);
+	json_decref(d);
+}
+
 /* ---- tests ---- */
 
 TestSuite(aws, .init = setup, .timeout = 240);
@@ -703,6 +711,59 @@ Test(aws, parameter_store_configs)
 	report_free(&rep);
 	items_free(&it);
 	items_free(&it2);
+}
+
+/* Raw mode without a job prefix: each service is its own prefix, so the default path is
+ * /{service}/{env}; one explicit parameterPath for two services with the same key makes
+ * both items fail (never a silent overwrite), the others still written. */
+Test(aws, parameter_paths_per_service_and_collisions)
+{
+	struct job job = make_job();
+	struct items it = {0};
+	struct report rep;
+	const struct result_item *r;
+
+	job.configs.enabled = true;
+	job.naming.prefix = NULL;
+	add(&it, "server.port", "8080");
+	add(&it, "server.port", "9090");
+	add(&it, "only.orders", "x");
+	it.d[0].prefix = "orders";
+	it.d[1].prefix = "payments";
+	it.d[2].prefix = "orders";
+	cr_assert_eq(sync_run(&job, ITEM_CONFIG, &it, &rep), 0);
+	expect_outcome(&rep, "/orders/dev/server.port", ITEM_WRITTEN);
+	expect_outcome(&rep, "/payments/dev/server.port", ITEM_WRITTEN);
+	expect_outcome(&rep, "/orders/dev/only.orders", ITEM_WRITTEN);
+	cr_expect_eq(check(NULL, "ssm-value-is", "/orders/dev/server.port", "8080"), 0);
+	cr_expect_eq(check(NULL, "ssm-value-is", "/payments/dev/server.port", "9090"), 0);
+	report_free(&rep);
+
+	/* no-op: one DescribeParameters + one GetParametersByPath per service */
+	proxy_reset();
+	cr_assert_eq(sync_run(&job, ITEM_CONFIG, &it, &rep), 0);
+	expect_outcome(&rep, "/orders/dev/server.port", ITEM_UNCHANGED);
+	cr_expect_eq(counts("AmazonSSM.DescribeParameters"), 1);
+	cr_expect_eq(counts("AmazonSSM.GetParametersByPath"), 2);
+	cr_expect_eq(counts("AmazonSSM.PutParameter"), 0);
+	report_free(&rep);
+
+	job.configs.parameter_path = "/shared/dev";
+	cr_assert_eq(sync_run(&job, ITEM_CONFIG, &it, &rep), 0);
+	cr_expect_eq(counts("AmazonSSM.PutParameter"), 1, "only the non-colliding key is written");
+	for (size_t i = 0; i < rep.n; i++) {
+		r = &rep.items[i];
+		if (strcmp(r->name, "/shared/dev/server.port") == 0) {
+			cr_expect_eq(r->outcome, ITEM_FAILED);
+			cr_expect_not_null(strstr(r->reason, "two config keys"), "reason: %s", r->reason);
+		}
+	}
+	expect_outcome(&rep, "/shared/dev/only.orders", ITEM_WRITTEN);
+	r = outcome(&rep, "/shared/dev/server.port");
+	cr_expect_eq(r->outcome, ITEM_FAILED);
+	d_json_absent("/shared/dev/server.port");
+	report_free(&rep);
+	items_free(&it);
 }
 
 Test(aws, bad_token_file_fails_the_store_not_silently)
