@@ -247,6 +247,9 @@ static int map_provider(const json_t *spec, const char *base_dir, struct smconfi
 	    (rc = get_str(auth, "spec.provider.auth", "serviceAccountEmail", &p->service_account,
 			  0, err)) != 0)
 		return rc;
+	/* the reference's docs spell WorkloadIdentity / Irsa / ServicePrincipal; its code and
+	 * ours use the lowerCamel form */
+	p->auth_type[0] = (char)tolower((unsigned char)p->auth_type[0]);
 	return 0;
 }
 
