@@ -3,11 +3,18 @@
 
 #include <errno.h>
 #include <git2.h>
+#include <git2/sys/stream.h>
+#include <netdb.h>
 #include <openssl/evp.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "common/str.h"
 #include "common/xmalloc.h"
@@ -31,16 +38,210 @@
 static pthread_once_t source_git_once = PTHREAD_ONCE_INIT;
 static int source_git_init_ret = ERR_IO;
 
+/* ---- the watchdog stream: TCP with deadlines (libgit2 1.5 has none) ---- */
+
+/* The deadlines of the fetch running on this thread (libgit2's stream constructor takes
+ * no payload). Set by source_git_fetch_opts around git_remote_fetch. */
+static _Thread_local struct {
+	long idle_ms;
+	struct timespec end; /* whole exchange */
+	int timed_out;	     /* set when a deadline fired: the fetch reports ERR_TIMEOUT */
+} wd = {SOURCE_GIT_IDLE_TIMEOUT_MS, {0, 0}, 0};
+static _Thread_local long wd_conf_idle_ms, wd_conf_total_ms;
+
+void source_git_set_timeouts(long idle_ms, long total_ms)
+{
+	wd_conf_idle_ms = idle_ms;
+	wd_conf_total_ms = total_ms;
+}
+
+struct wd_stream {
+	git_stream parent;
+	char *host, *port;
+	int fd;
+};
+
+static long ms_until(const struct timespec *t)
+{
+	struct timespec n;
+
+	clock_gettime(CLOCK_MONOTONIC, &n);
+	return (long)(t->tv_sec - n.tv_sec) * 1000L + (t->tv_nsec - n.tv_nsec) / 1000000L;
+}
+
+/* Waits for events on fd for at most the idle time and the time left. 0, or -1 with
+ * libgit2's error set. */
+static int wd_wait(struct wd_stream *st, short events, long cap_ms, const char *what)
+{
+	struct pollfd p = {st->fd, events, 0};
+	long left = ms_until(&wd.end), t = cap_ms < left ? cap_ms : left;
+	int r;
+
+	if (t <= 0) {
+		wd.timed_out = 1;
+		git_error_set(GIT_ERROR_NET, "%s %s: the fetch took longer than allowed", what,
+			      st->host);
+		return -1;
+	}
+	do
+		r = poll(&p, 1, t > 0x7fffffffL ? 0x7fffffff : (int)t);
+	while (r < 0 && errno == EINTR);
+	if (r < 0) {
+		git_error_set(GIT_ERROR_OS, "poll: %s", strerror(errno));
+		return -1;
+	}
+	if (r == 0) {
+		wd.timed_out = 1;
+		git_error_set(GIT_ERROR_NET, "%s %s: no data for %ld ms (stalled transfer)", what,
+			      st->host, t);
+		return -1;
+	}
+	return 0;
+}
+
+static int wd_connect(git_stream *s)
+{
+	struct wd_stream *st = (struct wd_stream *)s;
+	struct addrinfo hints, *res = NULL, *ai;
+	int r, err = 0, fd = -1;
+	socklen_t len = sizeof(err);
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	r = getaddrinfo(st->host, st->port, &hints, &res);
+	if (r != 0) {
+		git_error_set(GIT_ERROR_NET, "cannot resolve %s: %s", st->host, gai_strerror(r));
+		return -1;
+	}
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK,
+			    ai->ai_protocol);
+		if (fd < 0)
+			continue;
+		st->fd = fd;
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+			break;
+		if (errno == EINPROGRESS &&
+		    wd_wait(st, POLLOUT, SOURCE_GIT_CONNECT_TIMEOUT_MS, "connecting to") == 0 &&
+		    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0)
+			break;
+		if (err != 0)
+			git_error_set(GIT_ERROR_NET, "cannot connect to %s: %s", st->host,
+				      strerror(err));
+		else if (errno != EINPROGRESS)
+			git_error_set(GIT_ERROR_NET, "cannot connect to %s: %s", st->host,
+				      strerror(errno));
+		close(fd);
+		st->fd = fd = -1;
+		if (wd.timed_out)
+			break;
+	}
+	freeaddrinfo(res);
+	return st->fd >= 0 ? 0 : -1;
+}
+
+static ssize_t wd_read(git_stream *s, void *data, size_t len)
+{
+	struct wd_stream *st = (struct wd_stream *)s;
+	ssize_t r;
+
+	for (;;) {
+		r = recv(st->fd, data, len, 0);
+		if (r >= 0)
+			return r;
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN && errno != EWOULDBLOCK) {
+			git_error_set(GIT_ERROR_NET, "read from %s: %s", st->host, strerror(errno));
+			return -1;
+		}
+		if (wd_wait(st, POLLIN, wd.idle_ms, "reading from") < 0)
+			return -1;
+	}
+}
+
+static ssize_t wd_write(git_stream *s, const char *data, size_t len, int flags)
+{
+	struct wd_stream *st = (struct wd_stream *)s;
+	size_t off = 0;
+	ssize_t r;
+
+	(void)flags;
+	while (off < len) {
+		r = send(st->fd, data + off, len - off, MSG_NOSIGNAL);
+		if (r >= 0) {
+			off += (size_t)r;
+			continue;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN && errno != EWOULDBLOCK) {
+			git_error_set(GIT_ERROR_NET, "write to %s: %s", st->host, strerror(errno));
+			return -1;
+		}
+		if (wd_wait(st, POLLOUT, wd.idle_ms, "writing to") < 0)
+			return -1;
+	}
+	return (ssize_t)len;
+}
+
+static int wd_close(git_stream *s)
+{
+	struct wd_stream *st = (struct wd_stream *)s;
+
+	if (st->fd >= 0)
+		close(st->fd);
+	st->fd = -1;
+	return 0;
+}
+
+static void wd_free(git_stream *s)
+{
+	struct wd_stream *st = (struct wd_stream *)s;
+
+	wd_close(s);
+	free(st->host);
+	free(st->port);
+	free(st);
+}
+
+static int wd_init(git_stream **out, const char *host, const char *port)
+{
+	struct wd_stream *st = calloc(1, sizeof(*st));
+
+	if (st == NULL || (st->host = xstrdup(host)) == NULL ||
+	    (st->port = xstrdup(port)) == NULL) {
+		if (st != NULL)
+			free(st->host);
+		free(st);
+		git_error_set_oom();
+		return -1;
+	}
+	st->fd = -1;
+	st->parent.version = GIT_STREAM_VERSION;
+	st->parent.connect = wd_connect;
+	st->parent.read = wd_read;
+	st->parent.write = wd_write;
+	st->parent.close = wd_close;
+	st->parent.free = wd_free;
+	*out = &st->parent;
+	return 0;
+}
+
 static void init_once(void)
 {
 	static const int levels[] = {GIT_CONFIG_LEVEL_PROGRAMDATA, GIT_CONFIG_LEVEL_SYSTEM,
 				     GIT_CONFIG_LEVEL_XDG, GIT_CONFIG_LEVEL_GLOBAL};
+	static git_stream_registration reg = {GIT_STREAM_VERSION, wd_init, NULL};
 
 	if (git_libgit2_init() < 0)
 		return;
 	for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
 		if (git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, levels[i], "") < 0)
 			return;
+	if (git_stream_register(GIT_STREAM_STANDARD, &reg) < 0)
+		return;
 	source_git_init_ret = 0;
 }
 
@@ -481,9 +682,25 @@ static int do_fetch(git_repository *repo, const char *url, const char *revision,
 	fo.prune = GIT_FETCH_PRUNE;
 	fo.update_fetchhead = 0;
 	fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
+	wd.idle_ms = wd_conf_idle_ms > 0 ? wd_conf_idle_ms : SOURCE_GIT_IDLE_TIMEOUT_MS;
+	wd.timed_out = 0;
+	clock_gettime(CLOCK_MONOTONIC, &wd.end);
+	{
+		long total = wd_conf_total_ms > 0 ? wd_conf_total_ms : SOURCE_GIT_TIMEOUT_MS;
+
+		wd.end.tv_sec += total / 1000;
+		wd.end.tv_nsec += (total % 1000) * 1000000L;
+		if (wd.end.tv_nsec >= 1000000000L) {
+			wd.end.tv_sec++;
+			wd.end.tv_nsec -= 1000000000L;
+		}
+	}
 	r = git_remote_fetch(remote, &arr, &fo, NULL);
 	if (r < 0) {
-		ret = git_fail(err, r == GIT_EAUTH || r == GIT_ECERTIFICATE ? ERR_PERM : ERR_IO,
+		ret = git_fail(err,
+			       wd.timed_out				 ? ERR_TIMEOUT
+			       : r == GIT_EAUTH || r == GIT_ECERTIFICATE ? ERR_PERM
+									 : ERR_IO,
 			       url, shown, opts->password, "cannot fetch");
 		goto out;
 	}
@@ -637,6 +854,11 @@ static int resolve_path(struct gwalk *w, const char *path, const char *what, git
 		}
 		memcpy(name, rest + start, clen);
 		name[clen] = '\0';
+		if (strcasecmp(name, ".git") == 0) {
+			ret = err_set(w->err, ERR_PERM, "%.*s: leads into .git, which is refused",
+				      SOURCE_GIT_MSG_PATH, what);
+			goto out;
+		}
 		e = git_tree_entry_byname(stack[sp - 1], name);
 		if (e == NULL) {
 			ret = err_set(w->err, ERR_NOTFOUND, "%.*s: target does not exist",
@@ -799,8 +1021,13 @@ static int gwalk_tree(struct gwalk *w, const git_tree *tree, const char *rel, co
 		const git_tree_entry *e = git_tree_entry_byindex(tree, i);
 		const char *name = git_tree_entry_name(e);
 
-		if (strcmp(name, ".git") == 0)
-			continue;
+		if (strcasecmp(name, ".git") == 0) {
+			ret =
+			    err_set(w->err, ERR_PERM,
+				    "entry %.*s%s%s is named .git: refused (git never commits one)",
+				    SOURCE_GIT_MSG_PATH, rel, rel[0] != '\0' ? "/" : "", name);
+			goto out;
+		}
 		if (!str_utf8_valid(name, strlen(name))) {
 			ret = err_set(w->err, ERR_INVAL, "file name is not valid UTF-8 in %.*s",
 				      SOURCE_GIT_MSG_PATH, rel[0] != '\0' ? rel : ".");

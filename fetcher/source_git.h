@@ -5,7 +5,9 @@
  * Same rules as the directory source (source_dir.h): symlink entries (mode 0120000) are
  * resolved inside the commit's tree (target blob's content under the link's path, a link
  * to a directory is walked; a link leaving the tree → ERR_PERM naming it); submodule
- * entries → ERR_UNSUPPORTED naming them; the executable bit is kept (0755 / 0644); the
+ * entries → ERR_UNSUPPORTED naming them; an entry named ".git" (any case) at any level
+ * → ERR_PERM naming it (git itself never commits one: it is a planted repository or
+ * hook); the executable bit is kept (0755 / 0644); the
  * select.h limits are checked from the object header before a blob is inflated.
  *
  * URLs: file://, plain paths, http://, https://, git://. ssh is refused (ERR_UNSUPPORTED)
@@ -27,6 +29,18 @@ struct source_git_opts {
 	const struct secbuf *password;	    /* its password (text), NULL → none */
 };
 
+/* libgit2 1.5 has no network timeouts: every TCP connection it makes (http, https,
+ * git://) goes through a stream registered here that connects, reads and writes with
+ * poll() against these deadlines, so a server that stalls (before answering, or in the
+ * middle of the pack) fails the fetch with ERR_TIMEOUT instead of hanging the fetcher. */
+#define SOURCE_GIT_CONNECT_TIMEOUT_MS 10000L
+#define SOURCE_GIT_IDLE_TIMEOUT_MS 30000L
+#define SOURCE_GIT_TIMEOUT_MS 600000L
+
+/* Sets the idle and whole-exchange timeouts of the fetches made later on this thread
+ * (values <= 0 → the defaults above). Never fails. */
+void source_git_set_timeouts(long idle_ms, long total_ms);
+
 /* Initialises libgit2 once per process (later calls are no-ops) and stops it from
  * reading the user's and system's git configuration. Call before entering the sandbox.
  * 0 or ERR_IO. */
@@ -41,6 +55,7 @@ int source_git_init(void);
  * (free()) in Flux's form: "<branch-or-tag-or-ref>@sha1:<hex>", or "sha1:<hex>" when a
  * commit id was asked for. On failure neither is written and err says why:
  * ERR_NOTFOUND (revision or subpath), ERR_IO (URL unreachable: libgit2's message),
+ * ERR_TIMEOUT (the server stalled: see SOURCE_GIT_*_TIMEOUT_MS),
  * ERR_PERM (authentication, or a link leaving the tree), ERR_UNSUPPORTED (submodule,
  * URL scheme), ERR_TOOBIG (a limit), ERR_INVAL. */
 int source_git_fetch(const char *url, const char *revision, const char *subpath,

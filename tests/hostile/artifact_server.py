@@ -81,6 +81,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 name = "/".join(parts[2:])
             elif kind == "status" and len(parts) >= 3:
                 return self._send(int(parts[1]), b"error\n")
+            elif kind == "stall-headers":  # with or without a file behind it
+                self._log("stall")
+                return self._hold()
             else:
                 name = "/".join(parts[1:])
             data = self._file(name)
@@ -92,9 +95,6 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 return self._send(302, b"", [("Location", "/files/" + name)])
             if kind == "gzip-encoded":
                 return self._send(200, gzip.compress(data), [("Content-Encoding", "gzip")])
-            if kind == "stall-headers":
-                self._log("stall")
-                return self._hold()
             if kind in ("stall-body", "trickle", "short"):
                 self.send_response(200)
                 self.send_header("Content-Length", str(len(data)))

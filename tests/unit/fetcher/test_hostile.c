@@ -259,7 +259,8 @@ static int git_case(char *const f[HOSTILE_FIELDS], struct err_ctx *err)
 	int rc;
 
 	select_limits_default(&lim);
-	lim.max_total = (size_t)48 << 20;
+	lim.max_total = (size_t)4 << 20;     /* a smaller tree: packing big blobs takes time */
+	source_git_set_timeouts(2000, 4500); /* idle, whole exchange */
 	rc = source_git_fetch_opts(f[1], f[2], f[3], scratch != NULL ? scratch : "/tmp", &o, &t,
 				   &rev, err);
 	if (rc == 0) {
