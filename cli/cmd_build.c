@@ -86,7 +86,8 @@ static void cmd_build_print(json_t *res, int as_json)
 	size_t i;
 
 	if (!as_json) {
-		json_array_foreach(items, i, it) {
+		json_array_foreach(items, i, it)
+		{
 			if (!cmd_build_produced(it))
 				continue;
 			printf("%-6s %s\n", json_string_value(json_object_get(it, "kind")),
@@ -97,7 +98,8 @@ static void cmd_build_print(json_t *res, int as_json)
 	out = json_object();
 	sec = json_array();
 	cfg = json_array();
-	json_array_foreach(items, i, it) {
+	json_array_foreach(items, i, it)
+	{
 		const char *kind = json_string_value(json_object_get(it, "kind"));
 		json_t *e;
 
@@ -131,12 +133,10 @@ static void cmd_build_rm_tmp(const char *dir)
 
 int cmd_build(int argc, char **argv)
 {
-	static const struct option longopts[] = {{"file", required_argument, NULL, 'f'},
-						 {"keys", required_argument, NULL, 'k'},
-						 {"store", required_argument, NULL, 's'},
-						 {"output", required_argument, NULL, 'o'},
-						 {"help", no_argument, NULL, 'h'},
-						 {NULL, 0, NULL, 0}};
+	static const struct option longopts[] = {
+	    {"file", required_argument, NULL, 'f'},  {"keys", required_argument, NULL, 'k'},
+	    {"store", required_argument, NULL, 's'}, {"output", required_argument, NULL, 'o'},
+	    {"help", no_argument, NULL, 'h'},	     {NULL, 0, NULL, 0}};
 	const char *config = NULL, *keys = NULL, *store = NULL, *output = "text", *args[16];
 	char smcd[PATH_MAX], tmpdir[] = "/tmp/smc-build-XXXXXX", tmpstore[PATH_MAX], *text = NULL;
 	posix_spawn_file_actions_t fa;
@@ -150,16 +150,26 @@ int cmd_build(int argc, char **argv)
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "f:k:s:o:h", longopts, NULL)) != -1) {
 		switch (ch) {
-		case 'f': config = optarg; break;
-		case 'k': keys = optarg; break;
-		case 's': store = optarg; break;
-		case 'o': output = optarg; break;
+		case 'f':
+			config = optarg;
+			break;
+		case 'k':
+			keys = optarg;
+			break;
+		case 's':
+			store = optarg;
+			break;
+		case 'o':
+			output = optarg;
+			break;
 		case 'h':
-			puts("usage: smc build -f CONFIG [--keys DIR] [--store PATH] [-o json|text]\n"
+			puts("usage: smc build -f CONFIG [--keys DIR] [--store PATH] [-o "
+			     "json|text]\n"
 			     "  prints the secret and config names the config would produce (no "
 			     "values)");
 			return 0;
-		default: return 2;
+		default:
+			return 2;
 		}
 	}
 	if (config == NULL || optind != argc ||

@@ -158,9 +158,8 @@ bad:
 /* ---- one resource ---- */
 
 /* Adds the entries of mapping `field` of resource (origin) to l. */
-static int take_map(struct kmode *m, yaml_document_t *d, const yaml_node_t *map,
-		    const char *origin, const char *field, bool base64, struct kvlist *l,
-		    uint32_t *count)
+static int take_map(struct kmode *m, yaml_document_t *d, const yaml_node_t *map, const char *origin,
+		    const char *field, bool base64, struct kvlist *l, uint32_t *count)
 {
 	int rc;
 
@@ -206,8 +205,8 @@ static int take_map(struct kmode *m, yaml_document_t *d, const yaml_node_t *map,
 	return 0;
 }
 
-static int take_resource(struct kmode *m, yaml_document_t *d, const char *kind,
-			 const char *origin, bool encrypted)
+static int take_resource(struct kmode *m, yaml_document_t *d, const char *kind, const char *origin,
+			 bool encrypted)
 {
 	yaml_node_t *root = yaml_document_get_root_node(d);
 	uint32_t count = 0;
@@ -222,8 +221,8 @@ static int take_resource(struct kmode *m, yaml_document_t *d, const char *kind,
 	} else if (strcmp(kind, "ConfigMap") == 0) {
 		if ((rc = take_map(m, d, map_get(d, root, "data"), origin, "data", false, &m->cfg,
 				   &count)) != 0 ||
-		    (rc = take_map(m, d, map_get(d, root, "binaryData"), origin, "binaryData",
-				   true, &m->cfg, &count)) != 0)
+		    (rc = take_map(m, d, map_get(d, root, "binaryData"), origin, "binaryData", true,
+				   &m->cfg, &count)) != 0)
 			return rc;
 	} else {
 		return 0;
@@ -249,13 +248,14 @@ static int take_sops(struct kmode *m, const char *kind, const char *origin, cons
 	(void)str_fmt(fname, sizeof(fname), "%s.yaml", origin);
 	rc = sops_decrypt(m->kr, m->ns, fname, p, n, &plain, m->err);
 	if (rc == ERR_CRYPTO && strstr(m->err->msg, "MAC") != NULL)
-		return err_set(m->err, rc,
-			       "%s: kustomize changed this SOPS-encrypted resource so that its MAC "
-			       "no longer verifies (namePrefix/nameSuffix, namespace, labels, "
-			       "patches or key order change the values the MAC covers); keep the "
-			       "values in a SOPS-encrypted file read by a secretGenerator (envs: or "
-			       "files:) instead of a SOPS-encrypted resource",
-			       origin);
+		return err_set(
+		    m->err, rc,
+		    "%s: kustomize changed this SOPS-encrypted resource so that its MAC "
+		    "no longer verifies (namePrefix/nameSuffix, namespace, labels, "
+		    "patches or key order change the values the MAC covers); keep the "
+		    "values in a SOPS-encrypted file read by a secretGenerator (envs: or "
+		    "files:) instead of a SOPS-encrypted resource",
+		    origin);
 	if (rc != 0)
 		return err_wrap(m->err, rc, "kustomize output");
 	if (!yaml_parser_initialize(&parser)) {
@@ -462,9 +462,8 @@ int kustomize_mode_parse_stream(const struct keyring *kr, const char *ns, const 
 
 static bool is_sep(char c)
 {
-	return c == ' ' || c == '\'' || c == '"' || c == '`' || c == ':' || c == '=' ||
-	       c == ',' || c == '[' || c == ']' || c == '(' || c == ')' || c == '{' || c == '}' ||
-	       c == '\t';
+	return c == ' ' || c == '\'' || c == '"' || c == '`' || c == ':' || c == '=' || c == ',' ||
+	       c == '[' || c == ']' || c == '(' || c == ')' || c == '{' || c == '}' || c == '\t';
 }
 
 /* Masks every word of msg that occurs in one of the decrypted inputs. */
@@ -489,10 +488,9 @@ static void redact(char *msg, struct secbuf *const *plain, size_t np)
 	}
 }
 
-int kustomize_collect(struct kustomize_runner *r, const struct keyring *kr,
-		      const struct job *job, const struct tree *t, struct kvlist *secrets,
-		      struct kvlist *configs, struct file_report **files, size_t *nfiles,
-		      struct err_ctx *err)
+int kustomize_collect(struct kustomize_runner *r, const struct keyring *kr, const struct job *job,
+		      const struct tree *t, struct kvlist *secrets, struct kvlist *configs,
+		      struct file_report **files, size_t *nfiles, struct err_ctx *err)
 {
 	struct kustomize_scan scan;
 	struct secbuf **plain = NULL, *yaml = NULL;

@@ -37,9 +37,9 @@
 
 struct keyring;
 
-#define KUSTOMIZE_MODE_GROUP "default"	      /* naming group of every kv */
-#define KUSTOMIZE_MODE_MAX_DOCS 20000	      /* documents in the build output */
-#define KUSTOMIZE_MODE_MAX_ORIGIN 800	      /* bytes of "<Kind>/<ns>/<name>" */
+#define KUSTOMIZE_MODE_GROUP "default"		   /* naming group of every kv */
+#define KUSTOMIZE_MODE_MAX_DOCS 20000		   /* documents in the build output */
+#define KUSTOMIZE_MODE_MAX_ORIGIN 800		   /* bytes of "<Kind>/<ns>/<name>" */
 #define KUSTOMIZE_MODE_MAX_VALUE ((size_t)8 << 20) /* bytes of one decoded value */
 
 /* Collects the desired state of job (mode.kustomize_path set) from tree t. r is the running
@@ -49,10 +49,9 @@ struct keyring;
  * *nfiles reports (raw_files_free; NULL when 0): each file decrypted before the build
  * (count 0) and each resource that gave keys (path "<Kind>/<ns>/<name>", encrypted when it
  * was a SOPS resource). On failure nothing is written and err says why. */
-int kustomize_collect(struct kustomize_runner *r, const struct keyring *kr,
-		      const struct job *job, const struct tree *t, struct kvlist *secrets,
-		      struct kvlist *configs, struct file_report **files, size_t *nfiles,
-		      struct err_ctx *err);
+int kustomize_collect(struct kustomize_runner *r, const struct keyring *kr, const struct job *job,
+		      const struct tree *t, struct kvlist *secrets, struct kvlist *configs,
+		      struct file_report **files, size_t *nfiles, struct err_ctx *err);
 
 /* Step 4 alone: reads the YAML stream yaml[0..n) (borrowed) as kustomize_collect does,
  * decrypting SOPS documents with kr for namespace ns (both may be NULL). Same output

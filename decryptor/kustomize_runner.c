@@ -187,8 +187,8 @@ static int put_file(int rootfd, const struct tree_file *f)
 		memcpy(comp, p, len);
 		comp[len] = '\0';
 		if (slash == NULL) {
-			nfd = openat(dfd, comp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-				     0600);
+			nfd = openat(dfd, comp,
+				     O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 			if (nfd < 0) {
 				rc = errno == EEXIST ? ERR_CONFLICT : ERR_IO;
 				break;
@@ -440,7 +440,8 @@ void kustomize_runner_sanitize(const char *text, size_t n, const char *strip_pre
 		char q = line[i];
 		char *close;
 
-		if ((q == '\'' || q == '"' || q == '`') && (close = strchr(line + i + 1, q)) != NULL) {
+		if ((q == '\'' || q == '"' || q == '`') &&
+		    (close = strchr(line + i + 1, q)) != NULL) {
 			size_t sl = (size_t)(close - (line + i + 1));
 			bool keep = false;
 
@@ -535,7 +536,8 @@ static int serve_one(struct helper *h, const char *kpath, int memfd)
 	for (size_t i = 0; i < t.n; i++) {
 		if ((rc = put_file(bfd, &t.files[i])) != 0) {
 			st = rc;
-			(void)snprintf(msg, sizeof(msg), "cannot write %.256s into the build directory",
+			(void)snprintf(msg, sizeof(msg),
+				       "cannot write %.256s into the build directory",
 				       t.files[i].path);
 			goto out;
 		}
@@ -569,8 +571,8 @@ static int serve_one(struct helper *h, const char *kpath, int memfd)
 		st = ERR_TIMEOUT;
 		(void)snprintf(msg, sizeof(msg), "kustomize ran longer than %u s; killed",
 			       h->wall_s);
-	} else if (WIFSIGNALED(b->status) && (WTERMSIG(b->status) == SIGXCPU ||
-					      WTERMSIG(b->status) == SIGKILL)) {
+	} else if (WIFSIGNALED(b->status) &&
+		   (WTERMSIG(b->status) == SIGXCPU || WTERMSIG(b->status) == SIGKILL)) {
 		st = ERR_TIMEOUT;
 		(void)snprintf(msg, sizeof(msg), "kustomize used more than %u s of CPU; killed",
 			       h->cpu_s);
@@ -764,7 +766,8 @@ int kustomize_runner_start_opts(const struct kustomize_runner_opts *o,
 	h->build_form = strncmp(base, "kustomize", 9) == 0;
 	parent = o && o->scratch_parent ? o->scratch_parent : NULL;
 	if (parent == NULL)
-		parent = stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode) && access("/dev/shm", W_OK) == 0
+		parent = stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode) &&
+				 access("/dev/shm", W_OK) == 0
 			     ? "/dev/shm"
 			     : getenv("TMPDIR");
 	if (parent == NULL || parent[0] != '/')
@@ -851,8 +854,9 @@ int kustomize_runner_build(struct kustomize_runner *r, const struct tree *plaint
 	if (r == NULL || plaintext_tree == NULL || yaml_out == NULL)
 		return err_set(err, ERR_INVAL, "kustomize runner: bad arguments");
 	if (r->fd < 0)
-		return err_set(err, ERR_IO, "the kustomize runner is gone; the decryptor must "
-					    "restart");
+		return err_set(err, ERR_IO,
+			       "the kustomize runner is gone; the decryptor must "
+			       "restart");
 	if (strlen(kp) > TREE_MAX_PATH)
 		return err_set(err, ERR_TOOBIG, "kustomize path too long");
 	if ((rc = tree_to_memfd(plaintext_tree, &memfd)) != 0)

@@ -22,8 +22,8 @@
 
 /* clone flags that would create namespaces: killed (an unprivileged user namespace is
  * the usual first step of a kernel exploit). */
-#define KUSTOMIZE_CLONE_NS_FLAGS                                                               \
-	(CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER |        \
+#define KUSTOMIZE_CLONE_NS_FLAGS                                                                   \
+	(CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER |             \
 	 CLONE_NEWPID | CLONE_NEWNET)
 
 static const struct sandbox_syscall kustomize_syscalls[] = {
@@ -155,8 +155,8 @@ int kustomize_sandbox_ids(unsigned *uid, unsigned *gid)
 	return 0;
 }
 
-int kustomize_sandbox_enter(const char *scratch, const char *const *ro, size_t nro,
-			    int keep_fd, struct err_ctx *err)
+int kustomize_sandbox_enter(const char *scratch, const char *const *ro, size_t nro, int keep_fd,
+			    struct err_ctx *err)
 {
 	static const struct sandbox_policy policy = {
 	    .role = "kustomize",

@@ -14,11 +14,11 @@
 
 #include "common/err.h"
 
-#define KUSTOMIZE_SANDBOX_NOFILE 256		      /* RLIMIT_NOFILE of runner and kustomize */
-#define KUSTOMIZE_SANDBOX_AS ((uint64_t)4 << 30)      /* RLIMIT_AS: a Go binary needs ~1 GiB */
-#define KUSTOMIZE_SANDBOX_NPROC 512		      /* RLIMIT_NPROC (threads count) */
-#define KUSTOMIZE_SANDBOX_MAX_RO 8		      /* read-only paths */
-#define KUSTOMIZE_SANDBOX_UID_OFFSET 5		      /* 61000 + 5 when no passwd entry */
+#define KUSTOMIZE_SANDBOX_NOFILE 256		 /* RLIMIT_NOFILE of runner and kustomize */
+#define KUSTOMIZE_SANDBOX_AS ((uint64_t)4 << 30) /* RLIMIT_AS: a Go binary needs ~1 GiB */
+#define KUSTOMIZE_SANDBOX_NPROC 512		 /* RLIMIT_NPROC (threads count) */
+#define KUSTOMIZE_SANDBOX_MAX_RO 8		 /* read-only paths */
+#define KUSTOMIZE_SANDBOX_UID_OFFSET 5		 /* 61000 + 5 when no passwd entry */
 #define KUSTOMIZE_SANDBOX_USER "smc-kustomize"
 
 /* The uid/gid the runner drops to when started as root: the passwd entry
@@ -29,7 +29,7 @@ int kustomize_sandbox_ids(unsigned *uid, unsigned *gid);
  * keep_fd, drops to kustomize_sandbox_ids() when root, sets the rlimits, NO_NEW_PRIVS,
  * Landlock (scratch read-write, ro[0..nro) read+execute, no TCP) and the seccomp table.
  * Every path is borrowed and must exist. On failure the process must exit. */
-int kustomize_sandbox_enter(const char *scratch, const char *const *ro, size_t nro,
-			    int keep_fd, struct err_ctx *err);
+int kustomize_sandbox_enter(const char *scratch, const char *const *ro, size_t nro, int keep_fd,
+			    struct err_ctx *err);
 
 #endif

@@ -19,8 +19,8 @@ static const char *const scan_kfile_names[] = {"kustomization.yaml", "kustomizat
 					       "Kustomization"};
 
 /* Substrings that make an entry a remote reference. */
-static const char *const scan_remote_marks[] = {"://", "git@", "github.com/", "gitlab.com/",
-						"bitbucket.org/", "?ref="};
+static const char *const scan_remote_marks[] = {"://",	       "git@",		 "github.com/",
+						"gitlab.com/", "bitbucket.org/", "?ref="};
 
 enum scan_field {
 	SF_IGNORE,    /* not a path field */
@@ -236,8 +236,8 @@ static int scan_enqueue(struct scan *s, const char *d, const char *from)
 			return 0;
 	}
 	if (s->nseen >= KUSTOMIZE_SCAN_MAX_FILES)
-		return err_set(s->err, ERR_TOOBIG, "%s: more than %d kustomizations reachable", from,
-			       KUSTOMIZE_SCAN_MAX_FILES);
+		return err_set(s->err, ERR_TOOBIG, "%s: more than %d kustomizations reachable",
+			       from, KUSTOMIZE_SCAN_MAX_FILES);
 	if (push_str(&s->seen, &s->nseen, &s->scap, d) != 0 ||
 	    push_str(&s->queue, &s->nqueue, &s->qcap, d) != 0)
 		return ERR_NOMEM;
@@ -315,8 +315,8 @@ enum path_use {
 };
 
 /* Checks one path entry e[0..n) of field `field` (entry index idx, line). */
-static int check_entry(struct kctx *k, const char *field, size_t idx, size_t line,
-		       const char *e, size_t n, enum path_use use, enum kustomize_ref_kind kind)
+static int check_entry(struct kctx *k, const char *field, size_t idx, size_t line, const char *e,
+		       size_t n, enum path_use use, enum kustomize_ref_kind kind)
 {
 	struct err_ctx *err = k->s->err;
 	char *p = NULL;
@@ -372,16 +372,18 @@ static int check_entry(struct kctx *k, const char *field, size_t idx, size_t lin
 				     "directories may be listed)",
 				     k->kfile, line, field, idx, SCAN_ENTRY_SHOW, e);
 		} else if (dir) {
-			rc = err_set(err, ERR_NOTFOUND,
-				     "%s:%zu: %s[%zu]: directory \"%.*s\" has no kustomization file",
-				     k->kfile, line, field, idx, SCAN_ENTRY_SHOW, e);
+			rc =
+			    err_set(err, ERR_NOTFOUND,
+				    "%s:%zu: %s[%zu]: directory \"%.*s\" has no kustomization file",
+				    k->kfile, line, field, idx, SCAN_ENTRY_SHOW, e);
 		} else if (file) {
 			rc = scan_add_ref(k->s, p, k->kfile, kind);
 		} else {
-			rc = err_set(err, ERR_NOTFOUND,
-				     "%s:%zu: %s[%zu]: \"%.*s\" is not in the source tree (kustomize "
-				     "would try it as a remote base; refused)",
-				     k->kfile, line, field, idx, SCAN_ENTRY_SHOW, e);
+			rc = err_set(
+			    err, ERR_NOTFOUND,
+			    "%s:%zu: %s[%zu]: \"%.*s\" is not in the source tree (kustomize "
+			    "would try it as a remote base; refused)",
+			    k->kfile, line, field, idx, SCAN_ENTRY_SHOW, e);
 		}
 	} else if (tree_find(k->s->t, p) != NULL) {
 		rc = scan_add_ref(k->s, p, k->kfile, kind);
@@ -391,9 +393,8 @@ static int check_entry(struct kctx *k, const char *field, size_t idx, size_t lin
 	return rc;
 }
 
-static int check_scalar_entry(struct kctx *k, const char *field, size_t idx,
-			      const yaml_node_t *n, enum path_use use,
-			      enum kustomize_ref_kind kind)
+static int check_scalar_entry(struct kctx *k, const char *field, size_t idx, const yaml_node_t *n,
+			      enum path_use use, enum kustomize_ref_kind kind)
 {
 	if (n == NULL || n->type != YAML_SCALAR_NODE)
 		return err_set(k->s->err, ERR_INVAL, "%s:%zu: %s[%zu]: not a string", k->kfile,
@@ -403,8 +404,8 @@ static int check_scalar_entry(struct kctx *k, const char *field, size_t idx,
 }
 
 /* A list of path strings (null = empty). */
-static int check_list(struct kctx *k, const char *field, const yaml_node_t *v,
-		      enum path_use use, enum kustomize_ref_kind kind)
+static int check_list(struct kctx *k, const char *field, const yaml_node_t *v, enum path_use use,
+		      enum kustomize_ref_kind kind)
 {
 	size_t idx = 0;
 	int rc;
@@ -644,8 +645,8 @@ static int scan_dir(struct scan *s, const char *d)
 				     parser.problem ? parser.problem : "malformed");
 		} else {
 			if (yaml_document_get_root_node(&extra) != NULL)
-				rc = err_set(s->err, ERR_INVAL,
-					     "%s: more than one YAML document", f->path);
+				rc = err_set(s->err, ERR_INVAL, "%s: more than one YAML document",
+					     f->path);
 			yaml_document_delete(&extra);
 		}
 	}
@@ -669,8 +670,8 @@ void kustomize_scan_free(struct kustomize_scan *s)
 	memset(s, 0, sizeof(*s));
 }
 
-int kustomize_scan_run(const struct tree *t, const char *kustomize_path,
-		       struct kustomize_scan *out, struct err_ctx *err)
+int kustomize_scan_run(const struct tree *t, const char *kustomize_path, struct kustomize_scan *out,
+		       struct err_ctx *err)
 {
 	struct scan s;
 	char *root = NULL;

@@ -38,10 +38,10 @@
 #include "common/err.h"
 #include "proto/tree.h"
 
-#define KUSTOMIZE_SCAN_MAX_FILES 256		    /* kustomization files visited */
-#define KUSTOMIZE_SCAN_MAX_FILE_SIZE (1u << 20)	    /* bytes of one kustomization file */
-#define KUSTOMIZE_SCAN_MAX_WORK 100000		    /* path entries checked in one scan */
-#define KUSTOMIZE_SCAN_MAX_REFS 20000		    /* file references reported */
+#define KUSTOMIZE_SCAN_MAX_FILES 256		/* kustomization files visited */
+#define KUSTOMIZE_SCAN_MAX_FILE_SIZE (1u << 20) /* bytes of one kustomization file */
+#define KUSTOMIZE_SCAN_MAX_WORK 100000		/* path entries checked in one scan */
+#define KUSTOMIZE_SCAN_MAX_REFS 20000		/* file references reported */
 
 enum kustomize_ref_kind {
 	KUSTOMIZE_REF_RESOURCE = 0,  /* a file listed under resources/bases/components */
@@ -50,8 +50,8 @@ enum kustomize_ref_kind {
 };
 
 struct kustomize_ref {
-	char *path;    /* owned: tree path of the file */
-	char *from;    /* owned: tree path of the kustomization that names it */
+	char *path; /* owned: tree path of the file */
+	char *from; /* owned: tree path of the kustomization that names it */
 	enum kustomize_ref_kind kind;
 };
 
@@ -66,8 +66,8 @@ struct kustomize_scan {
  * *out (owned; kustomize_scan_free) lists them and their file references; on failure
  * *out is untouched and err (may be NULL) names the kustomization file and the field.
  * ERR_NOTFOUND when kustomize_path holds no kustomization file. */
-int kustomize_scan_run(const struct tree *t, const char *kustomize_path,
-		       struct kustomize_scan *out, struct err_ctx *err);
+int kustomize_scan_run(const struct tree *t, const char *kustomize_path, struct kustomize_scan *out,
+		       struct err_ctx *err);
 
 /* Frees what kustomize_scan_run gave; the struct is left empty. NULL is a no-op. */
 void kustomize_scan_free(struct kustomize_scan *s);

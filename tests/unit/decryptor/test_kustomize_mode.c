@@ -306,8 +306,8 @@ static void collect(struct res *r, struct kustomize_runner *run, const struct tr
 	kvlist_init(&r->cfg);
 	r->files = (struct file_report *)(uintptr_t)1;
 	r->nfiles = 12345;
-	r->rc = kustomize_collect(run, kr, &job, t, &r->sec, &r->cfg, &r->files, &r->nfiles,
-				  &r->err);
+	r->rc =
+	    kustomize_collect(run, kr, &job, t, &r->sec, &r->cfg, &r->files, &r->nfiles, &r->err);
 	if (r->rc != 0)
 		check_failed(r);
 }
@@ -332,7 +332,8 @@ static void overlay_tree(struct tree *t, bool with_generator)
 	     "configMapGenerator:\n- name: extra\n  literals: [FEATURE=on]\n"
 	     "  options: {disableNameSuffixHash: true}\n");
 	tadd(t, "overlays/prod/patch.yaml",
-	     "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  LOG_LEVEL: warn\n");
+	     "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  LOG_LEVEL: "
+	     "warn\n");
 	tadd_file(t, "overlays/prod/sops-secret.yaml", FLUX "/age-secret.enc.yaml");
 	/* an encrypted file nobody references stays encrypted (its key may be another team's) */
 	tadd(t, "other/unrelated.enc.env",
@@ -378,10 +379,12 @@ Test(kustomize_mode, collect_end_to_end_with_kubectl)
 	     "patches:\n- path: patch.yaml\n"
 	     "secretGenerator:\n- name: creds\n  envs: [creds.enc.env]\n"
 	     "configMapGenerator:\n- name: extra\n  literals: [FEATURE=on]\n");
-	tadd(&t, "k/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n"
-			      "data:\n  LOG_LEVEL: info\n");
+	tadd(&t, "k/cm.yaml",
+	     "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n"
+	     "data:\n  LOG_LEVEL: info\n");
 	tadd(&t, "k/patch.yaml",
-	     "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  LOG_LEVEL: warn\n");
+	     "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  LOG_LEVEL: "
+	     "warn\n");
 	tadd_file(&t, "k/creds.enc.env", FLUX "/age.enc.env");
 	collect(&r, run, &t, "k");
 	cr_assert_eq(r.rc, 0, "%s", r.err.msg);
@@ -419,7 +422,8 @@ Test(kustomize_mode, collect_end_to_end_with_kubectl)
 	tree_free(&t);
 	tree_init(&t);
 	tadd(&t, "k/kustomization.yaml",
-	     "secretGenerator:\n- name: a\n  envs: [creds.enc.env]\n- name: a\n  envs: [creds.enc.env]\n");
+	     "secretGenerator:\n- name: a\n  envs: [creds.enc.env]\n- name: a\n  envs: "
+	     "[creds.enc.env]\n");
 	tadd_file(&t, "k/creds.enc.env", FLUX "/age.enc.env");
 	collect(&r, run, &t, "k");
 	cr_assert_neq(r.rc, 0);

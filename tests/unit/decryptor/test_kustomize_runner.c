@@ -153,8 +153,9 @@ Test(kustomize_runner, kustomize_error_names_no_value)
 	tree_free(&t);
 	tree_init(&t);
 	add(&t, "k/kustomization.yaml", "resources: [r.yaml]\n");
-	add(&t, "k/r.yaml", "apiVersion: v1\nkind: Secret\nmetadata:\n  name: x\ndata:\n  k: \"" CANARY
-			    "\n  bad: [\n");
+	add(&t, "k/r.yaml",
+	    "apiVersion: v1\nkind: Secret\nmetadata:\n  name: x\ndata:\n  k: \"" CANARY
+	    "\n  bad: [\n");
 	rc = kustomize_runner_build(r, &t, "k", &y, &err);
 	cr_assert_eq(rc, ERR_REMOTE, "rc %d: %s", rc, err.msg);
 	cr_assert(strstr(err.msg, CANARY) == NULL, "value leaked: %s", err.msg);
@@ -321,8 +322,9 @@ Test(kustomize_runner, killed_worker_leaves_nothing)
 	tree_init(&t);
 	add(&t, "kustomization.yaml", "{}\n");
 	add(&t, "secret.env", "A=" CANARY "\n");
-	add(&t, "kustomize", "import os, signal, time\nos.kill(os.getppid(), signal.SIGKILL)\n"
-			     "time.sleep(2)\n");
+	add(&t, "kustomize",
+	    "import os, signal, time\nos.kill(os.getppid(), signal.SIGKILL)\n"
+	    "time.sleep(2)\n");
 	rc = kustomize_runner_build(r, &t, "", &y, &err);
 	cr_assert_eq(rc, ERR_IO, "rc %d: %s", rc, err.msg);
 	cr_assert_null(y);
@@ -363,8 +365,9 @@ Test(kustomize_runner, sanitize_keeps_the_reason_not_the_content)
 	const char *k2 = "Error: accumulating resources: accumulating resources from 'r.yaml': "
 			 "MalformedYAMLError: yaml: line 6: found unexpected end in File: r.yaml\n"
 			 "  k: " CANARY "\n";
-	const char *k3 = "Error: yaml: unmarshal errors:\\n  line 3: cannot unmarshal !!str `" CANARY
-			 "` into map\n";
+	const char *k3 =
+	    "Error: yaml: unmarshal errors:\\n  line 3: cannot unmarshal !!str `" CANARY
+	    "` into map\n";
 	const char *k4 = "warning: something\nError: invalid Secret: value '" CANARY
 			 "' for key `A` in /scratch/b/k/s.yaml\n";
 
@@ -380,7 +383,8 @@ Test(kustomize_runner, sanitize_keeps_the_reason_not_the_content)
 	kustomize_runner_sanitize(k3, strlen(k3), NULL, &t, out, sizeof(out));
 	cr_assert_str_eq(out, "yaml: unmarshal errors");
 	kustomize_runner_sanitize(k4, strlen(k4), "/scratch/b/", &t, out, sizeof(out));
-	cr_assert_str_eq(out, "invalid Secret: value '\xe2\x80\xa6' for key `\xe2\x80\xa6` in k/s.yaml");
+	cr_assert_str_eq(out,
+			 "invalid Secret: value '\xe2\x80\xa6' for key `\xe2\x80\xa6` in k/s.yaml");
 	kustomize_runner_sanitize("", 0, NULL, NULL, out, sizeof(out));
 	cr_assert_str_eq(out, "kustomize failed");
 	tree_free(&t);

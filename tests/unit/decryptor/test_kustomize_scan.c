@@ -26,8 +26,7 @@ static void add(const char *path, const char *text)
 	cr_assert_eq(tree_add(&T, path, text, strlen(text), 0644), 0, "tree_add %s", path);
 }
 
-static bool has_ref(const struct kustomize_scan *s, const char *path,
-		    enum kustomize_ref_kind kind)
+static bool has_ref(const struct kustomize_scan *s, const char *path, enum kustomize_ref_kind kind)
 {
 	for (size_t i = 0; i < s->nrefs; i++) {
 		if (strcmp(s->refs[i].path, path) == 0 && s->refs[i].kind == kind)
@@ -80,7 +79,8 @@ Test(kustomize_scan, base_and_overlay_reach_and_refs)
 	add("overlays/prod/kustomization.yaml",
 	    "resources:\n- ../../base\nnamePrefix: prod-\n"
 	    "patches:\n- path: patch.yaml\n"
-	    "secretGenerator:\n- name: s\n  envs: [secret.enc.env]\n  files: [tls.crt, key=tls.key]\n"
+	    "secretGenerator:\n- name: s\n  envs: [secret.enc.env]\n  files: [tls.crt, "
+	    "key=tls.key]\n"
 	    "configMapGenerator:\n- name: c\n  env: app.env\n  literals: [a=b]\n");
 	add("overlays/prod/patch.yaml", "x: y\n");
 	add("overlays/prod/secret.enc.env", "a=b\n");
