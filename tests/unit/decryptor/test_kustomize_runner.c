@@ -290,6 +290,28 @@ Test(kustomize_runner, remote_base_has_no_network)
 	cr_assert_eq(count_files(parent, 0), 0);
 }
 
+Test(kustomize_runner, forbidden_syscalls_kill)
+{
+	/* a user namespace (unshare, or clone with CLONE_NEWUSER) and ptrace are not in the
+	 * table: the process dies with SIGSYS */
+	static const char *const probes[] = {
+	    "import ctypes\nctypes.CDLL(None, use_errno=True).unshare(0x10000000)\n",
+	    "import ctypes\nctypes.CDLL(None, use_errno=True).ptrace(0, 0, 0, 0)\n",
+	    "import ctypes\nctypes.CDLL(None, use_errno=True).syscall(56, 0x10000000 | 17, 0, 0, "
+	    "0, "
+	    "0)\n",
+	};
+
+	for (size_t i = 0; i < sizeof(probes) / sizeof(probes[0]); i++) {
+		struct err_ctx err = {{0}};
+		int rc = run_fake(probes[i], 0, 30, 30, &err);
+
+		cr_assert_eq(rc, ERR_REMOTE, "probe %zu: rc %d: %s", i, rc, err.msg);
+		cr_assert(strstr(err.msg, "killed by signal 31") != NULL, "probe %zu: %s", i,
+			  err.msg);
+	}
+}
+
 static bool dir_empty(const char *dir)
 {
 	struct dirent *de;
