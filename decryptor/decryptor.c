@@ -7,6 +7,7 @@
 #include "decryptor/decryptor_dispatch.h"
 #include "decryptor/decryptor_sandbox.h"
 #include "decryptor/keyring.h"
+#include "decryptor/kustomize_runner.h"
 #include "decryptor/pgp_agent.h"
 #include "proto/fds.h"
 #include "proto/peer.h"
@@ -22,6 +23,7 @@ int main(int argc, char **argv)
 	struct decryptor d = {0};
 	struct keyring *kr = NULL;
 	struct pgp_agent *agent = NULL;
+	struct kustomize_runner *kz = NULL;
 	int rc;
 	struct procargs args;
 	struct err_ctx err = {{0}};
@@ -34,6 +36,11 @@ int main(int argc, char **argv)
 	log_set_level(args.level);
 	json_object_seed(0); /* seeds jansson's hash from /dev/urandom before the sandbox */
 	d.keys_dir = args.keys;
+	/* kustomize runs in a helper forked now, before any key is read (the sandbox below
+	 * forbids fork and exec); without it kustomize build mode reports itself unavailable */
+	if (kustomize_runner_start(&kz, &err) != 0)
+		log_warn("kustomize", "%s (kustomize build mode unavailable)", err.msg);
+	d.kz = kz;
 	/* Keys are read once, before the sandbox; only this process ever holds them. */
 	if (args.keys != NULL) {
 		/* gpg runs in a sandboxed helper forked now, before any key is read */
@@ -55,6 +62,8 @@ int main(int argc, char **argv)
 		sandbox_paths_keep_fd(&args.paths, peers[i].fd);
 	if (agent != NULL)
 		sandbox_paths_keep_fd(&args.paths, pgp_agent_fd(agent));
+	if (kz != NULL)
+		sandbox_paths_keep_fd(&args.paths, kustomize_runner_fd(kz));
 	if (decryptor_sandbox_enter(&args.paths, &err) != 0) {
 		log_error("sandbox", "%s", err.msg);
 		return 3;

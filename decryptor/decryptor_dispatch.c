@@ -12,6 +12,8 @@
 
 #include "common/log.h"
 #include "decryptor/decrypt_file.h"
+#include "decryptor/kustomize_mode.h"
+#include "decryptor/kustomize_runner.h"
 #include "decryptor/raw.h"
 #include "proto/fds.h"
 #include "proto/tree.h"
@@ -30,10 +32,16 @@ static int desired_state(struct decryptor *d, const struct job *job, const struc
 {
 	struct decrypt_file_ctx open_ctx = {.kr = d->kr, .ns = job->config.ns};
 
-	if (job->mode.kustomize_path != NULL && job->mode.kustomize_path[0] != '\0')
-		return err_set(err, ERR_UNSUPPORTED,
-			       "spec.secrets.kustomizePath: kustomize build mode is not available "
-			       "in this build");
+	if (job->policy.delete_all)
+		return 0; /* the config was deleted: nothing is desired any more */
+	if (job->mode.kustomize_path != NULL && job->mode.kustomize_path[0] != '\0') {
+		if (!kustomize_runner_alive(d->kz))
+			return err_set(err, ERR_UNSUPPORTED,
+				       "spec.secrets.kustomizePath: the kustomize helper is not "
+				       "running (no kustomize or kubectl on PATH?)");
+		return kustomize_collect(d->kz, d->kr, job, t, &v->secrets, &v->configs, &v->files,
+					 &v->nfiles, err);
+	}
 	return raw_collect(t, job->mode.base_path, job->mode.environment, decrypt_file_open,
 			   &open_ctx, &v->secrets, &v->configs, &v->files, &v->nfiles, err);
 }

@@ -30,6 +30,7 @@ static const struct sandbox_syscall decryptor_syscalls[] = {
     SANDBOX_ALLOW("recvfrom"),	 /* frame_read: recv() of frame bodies on the socketpairs */
     SANDBOX_ALLOW("dup3"),	 /* EDGE: a fresh socket to a restarted peer onto its fixed fd */
     SANDBOX_ALLOW("sysinfo"),	 /* glibc qsort sizes its merge buffer from physical memory */
+    SANDBOX_ALLOW("memfd_create"), /* the plaintext tree handed to the kustomize helper */
     SANDBOX_ALLOW("close"),	 /* received memfds and key files when done */
     SANDBOX_ALLOW("fcntl"),	 /* F_GET_SEALS on the TREE memfd, F_GETFL/F_SETFD */
     SANDBOX_ALLOW("lseek"),	 /* stdio on key files */

@@ -52,6 +52,10 @@ static int fetch(struct fetcher *f, const struct job *job, struct tree *t, char 
 	char rev[80];
 	int rc;
 
+	if (job->policy.delete_all) { /* the config is gone: an empty tree, nothing fetched */
+		*revision = strdup("");
+		return *revision ? 0 : ERR_NOMEM;
+	}
 	if (strcmp(src->kind, "directory") == 0) {
 		if ((rc = source_dir_read(src->path, src->subpath ? src->subpath : "", t, err)) != 0)
 			return rc;

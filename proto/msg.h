@@ -85,6 +85,8 @@ struct job_policy {
 	bool adopt_existing;/* true: objects without smc's ownership mark may be taken over */
 	bool trigger_update;/* false: create only, never overwrite */
 	bool dry_run;       /* plan only: nothing is written */
+	bool delete_all;    /* the config was deleted: the desired state is empty, so every
+	                       object it owns is disabled or deleted per `deletion` */
 };
 struct job {
 	uint64_t id;

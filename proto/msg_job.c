@@ -77,6 +77,7 @@ static const struct codec_field job_policy_fields[] = {
 	CODEC_F(struct job_policy, adopt_existing, "adopt_existing", CODEC_BOOL, 0, 0),
 	CODEC_F(struct job_policy, trigger_update, "trigger_update", CODEC_BOOL, 0, 0),
 	CODEC_F(struct job_policy, dry_run, "dry_run", CODEC_BOOL, 0, 0),
+	CODEC_F(struct job_policy, delete_all, "delete_all", CODEC_BOOL, 0, 0),
 };
 static const struct codec_schema job_policy_schema =
 	CODEC_SCHEMA("policy", struct job_policy, job_policy_fields);

@@ -69,6 +69,7 @@ struct cluster {
 	json_t *running_obj; /* the config as it was when the job started */
 	int64_t running_interval_s;
 	time_t running_since;
+	bool running_finalize; /* the running job empties a deleted config's objects */
 	bool was_leader;
 	/* counters (reference names, reference-controller.md §4) */
 	uint64_t n_reconciles, n_errors, n_synced, n_updated, n_requeue_timer, n_requeue_error;
@@ -456,6 +457,45 @@ static int resolve_source(struct cluster *c, const json_t *obj, struct smconfig 
 	return 0;
 }
 
+/* Sends cfg's job to the fetcher and records it as the running job. 1 when sent. */
+static int start_job(struct cluster *c, const char *key, const json_t *obj, struct smconfig *cfg,
+		     bool finalize)
+{
+	struct msg m;
+
+	if (c->o.store != NULL && strcmp(cfg->job.provider.kind, "local") == 0) {
+		char *p = xstrdup(c->o.store);
+
+		if (p != NULL) {
+			free(cfg->job.provider.store_path);
+			cfg->job.provider.store_path = p;
+		}
+	}
+	cfg->job.id = ++c->next_job_id;
+	msg_init(&m, MSG_JOB);
+	m.u.job.job = cfg->job;
+	if (msg_send(FD_WATCHER_FETCHER, &m) != 0) {
+		log_warn("job.start", "the fetcher is not reachable (restarting?)");
+		return 0;
+	}
+	c->running_job = cfg->job.id;
+	c->running_finalize = finalize;
+	(void)str_copy(c->running_key, sizeof(c->running_key), key);
+	(void)str_copy(c->running_rev, sizeof(c->running_rev),
+		       cfg->job.source.revision ? cfg->job.source.revision : "");
+	(void)str_copy(c->running_provider, sizeof(c->running_provider), cfg->job.provider.kind);
+	json_decref(c->running_obj);
+	c->running_obj = json_deep_copy(obj);
+	c->running_interval_s = cfg->interval_s;
+	c->running_since = time(NULL);
+	if (strcmp(cfg->job.source.kind, "artifact") == 0 && !finalize)
+		c->n_artifact++;
+	log_info("job.start", "job %llu for %s/%s%s at %s", (unsigned long long)cfg->job.id,
+		 cfg->job.config.ns, cfg->job.config.name, finalize ? " (deletion)" : "",
+		 c->running_rev[0] ? c->running_rev : "(local)");
+	return 1;
+}
+
 /* 1: a job was sent (the key stays processing until its RESULT); 0: finished here. */
 static int reconcile(struct cluster *c, const char *key)
 {
@@ -464,7 +504,6 @@ static int reconcile(struct cluster *c, const char *key)
 	const json_t *obj;
 	struct smconfig cfg;
 	struct err_ctx err = {{0}};
-	struct msg m;
 	int group, rc;
 
 	if (key_parse(key, kb, sizeof(kb), &group, &ns, &name) != 0 || c->smc[group] == NULL ||
@@ -473,24 +512,20 @@ static int reconcile(struct cluster *c, const char *key)
 	if (deleting(obj)) {
 		if (!has_finalizer(obj))
 			return 0;
-		/* deletionPolicy Retain (default): the cloud objects stay; Delete/Disable need a
-		 * pipeline run with an empty desired state, which the pipeline cannot express
-		 * yet: those objects are left in place and an event says so */
+		/* deletionPolicy Retain (default): the cloud objects stay and the finalizer goes.
+		 * Delete/Disable: one pipeline run with an empty desired state (delete_all)
+		 * disables or deletes every object the config owns; the finalizer is removed
+		 * when that run succeeds (job_finished). */
 		if (smconfig_from_json(obj, NULL, &cfg, &err) == 0) {
 			if (cfg.job.policy.deletion != JOB_DELETION_RETAIN) {
-				struct status_input in = {.obj = obj, .outcome = STATUS_FAILED,
-							  .stage = "finalize",
-							  .reason = "deletionPolicy other than Retain is "
-								    "not applied yet: owned objects were "
-								    "left in place",
-							  .now = time(NULL)};
-				json_t *e = status_event(&in, c->identity, false);
-				char path[512];
-
-				if (e && str_fmt(path, sizeof(path),
-						 "/apis/events.k8s.io/v1/namespaces/%s/events", ns) == 0)
-					(void)kube_post(c->kc, path, e, NULL, NULL);
-				json_decref(e);
+				cfg.job.policy.delete_all = true;
+				cfg.job.policy.prune = true;
+				rc = start_job(c, key, obj, &cfg, true);
+				smconfig_free(&cfg);
+				if (rc == 1)
+					return 1;
+				(void)workqueue_add_backoff(c->wq, key, mono_ms(), NULL);
+				return 0;
 			}
 			smconfig_free(&cfg);
 		}
@@ -541,40 +576,12 @@ static int reconcile(struct cluster *c, const char *key)
 		smconfig_free(&cfg);
 		return 0;
 	}
-	if (c->o.store != NULL && strcmp(cfg.job.provider.kind, "local") == 0) {
-		char *p = xstrdup(c->o.store);
-
-		if (p != NULL) {
-			free(cfg.job.provider.store_path);
-			cfg.job.provider.store_path = p;
-		}
-	}
-	cfg.job.id = ++c->next_job_id;
-	msg_init(&m, MSG_JOB);
-	m.u.job.job = cfg.job;
-	rc = msg_send(FD_WATCHER_FETCHER, &m);
-	if (rc != 0) {
-		log_warn("job.start", "the fetcher is not reachable (restarting?)");
+	rc = start_job(c, key, obj, &cfg, false);
+	if (rc != 1)
 		finish_now(c, key, group, obj, STATUS_FAILED, "fetch",
 			   "the fetcher is restarting; retried", 0, false);
-		smconfig_free(&cfg);
-		return 0;
-	}
-	c->running_job = cfg.job.id;
-	(void)str_copy(c->running_key, sizeof(c->running_key), key);
-	(void)str_copy(c->running_rev, sizeof(c->running_rev),
-		       cfg.job.source.revision ? cfg.job.source.revision : "");
-	(void)str_copy(c->running_provider, sizeof(c->running_provider), cfg.job.provider.kind);
-	json_decref(c->running_obj);
-	c->running_obj = json_deep_copy(obj);
-	c->running_interval_s = cfg.interval_s;
-	c->running_since = time(NULL);
-	if (strcmp(cfg.job.source.kind, "artifact") == 0)
-		c->n_artifact++;
-	log_info("job.start", "job %llu for %s/%s at %s", (unsigned long long)cfg.job.id, ns, name,
-		 c->running_rev[0] ? c->running_rev : "(local)");
 	smconfig_free(&cfg);
-	return 1;
+	return rc == 1 ? 1 : 0;
 }
 
 /* The running job ended (RESULT, lost, or timed out). */
@@ -591,6 +598,24 @@ static void job_finished(struct cluster *c, const struct msg_result *r)
 	c->running_job = 0;
 	if (key_parse(key, kb, sizeof(kb), &group, &ns, &name) != 0 || c->running_obj == NULL) {
 		workqueue_done(c->wq, key);
+		return;
+	}
+	if (c->running_finalize) {
+		struct err_ctx err = {{0}};
+
+		c->running_finalize = false;
+		if (r->code == 0 && set_finalizers(c, group, c->running_obj, false, &err) == 0) {
+			log_info("finalizer.removed", "%s/%s deleted; its objects were %s", ns, name,
+				 "pruned per deletionPolicy");
+			workqueue_forget(c->wq, key);
+		} else {
+			log_warn("finalize.failed", "%s/%s: %s", ns, name,
+				 r->code != 0 ? (r->reason ? r->reason : "") : err.msg);
+			(void)workqueue_add_backoff(c->wq, key, mono_ms(), NULL);
+		}
+		workqueue_done(c->wq, key);
+		json_decref(c->running_obj);
+		c->running_obj = NULL;
 		return;
 	}
 	if (r->code == 0) {
