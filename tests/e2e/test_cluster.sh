@@ -193,6 +193,19 @@ wait_for 15 bash -c "! ${K[*]} -n team get smc app >/dev/null 2>&1"
 check "deleted resource is gone (finalizer removed)" bash -c "! ${K[*]} -n team get smc app >/dev/null 2>&1"
 check "deletionPolicy Retain keeps the value" has_value v7 "$store_b"
 
+# 9. delete with deletionPolicy Delete: every object the config owns is deleted first
+sed -e 's/name: app$/name: app2/' -e 's/deletionPolicy: Retain/deletionPolicy: Delete/' \
+	-e 's/    environment: dev/    environment: dev\n    prefix: two/' "$TMP/smc.yaml" >"$TMP/smc2.yaml"
+"${K[@]}" apply -f "$TMP/smc2.yaml" >/dev/null
+out=$("${K[@]}" -n team wait --for=condition=Ready smc/app2 --timeout=30s 2>&1)
+check "second config Ready ($out)" test $? -eq 0
+check "its value is stored under its prefix" bash -c "'$SMC' get --store '$store_b' two-DB_PASSWORD >/dev/null"
+"${K[@]}" -n team delete smc app2 --wait=false >/dev/null
+wait_for 15 bash -c "! ${K[*]} -n team get smc app2 >/dev/null 2>&1"
+check "deleted resource is gone after its objects were pruned" bash -c "! ${K[*]} -n team get smc app2 >/dev/null 2>&1"
+check "deletionPolicy Delete removed its value" bash -c "! '$SMC' get --store '$store_b' two-DB_PASSWORD >/dev/null 2>&1"
+check "the other config's values are untouched" has_value v7 "$store_b"
+
 # no value ever reached a log
 for f in "$TMP"/a.err "$TMP"/b.err; do
 	check "no value in $(basename "$f")" bash -c "! grep -qE 'v[0-9]\\b|key-r[0-9]' '$f'"
