@@ -32,13 +32,14 @@
 #define PGP_AGENT_REAP_TIMEOUT_MS 3000 /* gpg-agents exiting after gpgconf --kill */
 
 /* Exit codes of the helper. */
-#define PGP_AGENT_EXIT_EOF 0   /* the decryptor closed the socketpair */
-#define PGP_AGENT_EXIT_PROTO 2 /* a malformed request */
-#define PGP_AGENT_EXIT_SETUP 3 /* the sandbox could not be applied */
+#define PGP_AGENT_EXIT_EOF 0	  /* the decryptor closed the socketpair */
+#define PGP_AGENT_EXIT_PROTO 2	  /* a malformed request */
+#define PGP_AGENT_EXIT_SETUP 3	  /* the sandbox could not be applied */
+#define PGP_AGENT_EXIT_SIGNALED 4 /* the server died of a signal (the janitor's code) */
 
 struct pgp_agent {
-	int sock; /* -1 once dead */
-	pid_t pid;
+	int sock;  /* -1 once dead */
+	pid_t pid; /* the janitor (our child); the server is its child */
 	char root[PGP_AGENT_ROOT_MAX];
 };
 
@@ -218,30 +219,54 @@ static void agent_cleanup(struct agent_state *st)
 			waited += 10;
 		}
 	}
-	(void)rm_tree(st->root);
+	/* everything inside the root; the root itself is the janitor's (no right here) */
+	(void)nftw(st->root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-/* The child after fork: never returns. */
-static void agent_main(int sock, const char *root)
+/* The server: subreaper, sandbox, hello, requests. Never returns. */
+static void agent_server(int sock, const char *root)
 {
-	static const int ignored[] = {SIGINT, SIGHUP, SIGTERM, SIGQUIT, SIGPIPE};
 	struct agent_state st;
 	struct err_ctx err = {{0}};
-	struct sigaction sa;
-	sigset_t none;
-	unsigned uid, gid;
-	int nul, rc;
-	size_t i;
+	int rc;
 
 	memset(&st, 0, sizeof(st));
 	st.sock = sock;
 	st.root = root;
+	/* orphans of gpgme's double fork and the daemonized gpg-agents become ours to reap */
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0)
+		_exit(PGP_AGENT_EXIT_SETUP);
+	if (pgp_agent_sandbox_enter(root, sock, &err) != 0)
+		_exit(PGP_AGENT_EXIT_SETUP);
+	if (frame_write(sock, (const uint8_t *)PGP_AGENT_HELLO, strlen(PGP_AGENT_HELLO), -1) != 0)
+		_exit(PGP_AGENT_EXIT_SETUP);
+	rc = agent_serve(&st);
+	agent_cleanup(&st);
+	_exit(rc == 0 ? PGP_AGENT_EXIT_EOF : PGP_AGENT_EXIT_PROTO);
+}
+
+/* The child after fork: never returns. It forks the server and stays as its janitor: a
+ * process that never receives a byte of input, sandboxed too (pgp_agent_sandbox.c), whose
+ * only job is to wait for the server and then remove the home root — which the server
+ * cannot do itself, having no right on the directory that holds it. Even a server that
+ * died of a signal leaves no key material behind. */
+static void agent_main(int sock, const char *root, const char *parent)
+{
+	static const int ignored[] = {SIGINT, SIGHUP, SIGTERM, SIGQUIT, SIGPIPE};
+	struct err_ctx err = {{0}};
+	struct sigaction sa;
+	sigset_t none;
+	unsigned uid, gid;
+	int nul, st = 0;
+	size_t i;
+	pid_t pid, r;
+
 	/* It lives as long as its socketpair: keyboard and stop signals are not for it. */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_IGN;
 	for (i = 0; i < sizeof(ignored) / sizeof(ignored[0]); i++)
 		(void)sigaction(ignored[i], &sa, NULL);
-	sa.sa_handler = SIG_DFL; /* gpgme waits for gpg */
+	sa.sa_handler = SIG_DFL; /* gpgme and the janitor wait for their children */
 	(void)sigaction(SIGCHLD, &sa, NULL);
 	sigemptyset(&none);
 	(void)sigprocmask(SIG_SETMASK, &none, NULL);
@@ -255,23 +280,27 @@ static void agent_main(int sock, const char *root)
 	    setenv("LC_ALL", "C", 1) != 0)
 		_exit(PGP_AGENT_EXIT_SETUP);
 	(void)umask(077);
-	/* orphans of gpgme's double fork and the daemonized gpg-agents become ours to reap */
-	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0)
-		_exit(PGP_AGENT_EXIT_SETUP);
 	if ((getuid() == 0 || geteuid() == 0) &&
 	    (pgp_agent_sandbox_ids(&uid, &gid) != 0 || chown(root, uid, gid) != 0))
 		_exit(PGP_AGENT_EXIT_SETUP);
-	if (pgp_agent_sandbox_enter(root, sock, &err) != 0) {
+	pid = fork();
+	if (pid < 0)
+		_exit(PGP_AGENT_EXIT_SETUP);
+	if (pid == 0)
+		agent_server(sock, root);
+	if (pgp_agent_sandbox_enter_janitor(parent, sock, &err) != 0) {
+		/* never run half-sandboxed: take the server down with us */
+		(void)kill(pid, SIGKILL);
+		(void)waitpid(pid, NULL, 0);
 		(void)rm_tree(root);
 		_exit(PGP_AGENT_EXIT_SETUP);
 	}
-	if (frame_write(sock, (const uint8_t *)PGP_AGENT_HELLO, strlen(PGP_AGENT_HELLO), -1) != 0) {
-		(void)rm_tree(root);
-		_exit(PGP_AGENT_EXIT_SETUP);
-	}
-	rc = agent_serve(&st);
-	agent_cleanup(&st);
-	_exit(rc == 0 ? PGP_AGENT_EXIT_EOF : PGP_AGENT_EXIT_PROTO);
+	while ((r = waitpid(pid, &st, 0)) < 0 && errno == EINTR)
+		;
+	(void)rm_tree(root);
+	if (r == pid && WIFEXITED(st))
+		_exit(WEXITSTATUS(st));
+	_exit(PGP_AGENT_EXIT_SIGNALED);
 }
 
 /* ---------------------------------------------------------------------------------------
@@ -346,7 +375,7 @@ int pgp_agent_start(struct pgp_agent **out, struct err_ctx *err)
 		close(sv[0]);
 		if (sv[1] < 3)
 			_exit(PGP_AGENT_EXIT_SETUP);
-		agent_main(sv[1], a->root);
+		agent_main(sv[1], a->root, tmp);
 	}
 	close(sv[1]);
 	a->sock = sv[0];

@@ -14,6 +14,7 @@
 #include "decryptor/pgp_agent_sandbox.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
@@ -156,6 +157,52 @@ static const struct sandbox_syscall pgp_agent_syscalls[] = {
     /* harmless probes: fail, don't kill */
     SANDBOX_ERRNO_ARG("ioctl", ENOTTY, 1, TCGETS), /* isatty() */
 };
+
+/* The janitor: waits for the server, then walks and removes the home root (nftw). */
+static const struct sandbox_syscall pgp_agent_janitor_syscalls[] = {
+    SANDBOX_ALLOW("wait4"),				    /* waitpid(server) */
+    SANDBOX_ALLOW_MASKED("openat", 2, O_ACCMODE, O_RDONLY), /* nftw: directories, read-only */
+    SANDBOX_ALLOW("getdents64"),			    /* nftw: directory entries */
+    SANDBOX_ALLOW("newfstatat"),			    /* nftw: lstat of each entry */
+    SANDBOX_ALLOW("fstat"),				    /* same, older callers */
+    SANDBOX_ALLOW("statx"),				    /* same, newer callers */
+    SANDBOX_ALLOW("fcntl"),				    /* opendir: FD_CLOEXEC */
+    SANDBOX_ALLOW("unlink"),				    /* files and sockets left in the home */
+    SANDBOX_ALLOW("unlinkat"),				    /* same */
+    SANDBOX_ALLOW("rmdir"),				    /* the homes and the root itself */
+    SANDBOX_ALLOW("close"),				    /* nftw's directory fds */
+    SANDBOX_ALLOW("brk"),				    /* nftw's allocations */
+    SANDBOX_ALLOW("mmap"),				    /* same */
+    SANDBOX_ALLOW("munmap"),				    /* same */
+    SANDBOX_ALLOW("nanosleep"),	      /* retries while a gpg-agent removes its sockets */
+    SANDBOX_ALLOW("clock_nanosleep"), /* same (glibc) */
+    SANDBOX_ALLOW("rt_sigreturn"),    /* signals (ignored or default) */
+    SANDBOX_ALLOW("restart_syscall"), /* wait4 restarted after a signal */
+    SANDBOX_ALLOW("exit_group"),      /* done */
+};
+
+int pgp_agent_sandbox_enter_janitor(const char *parent, int sock, struct err_ctx *err)
+{
+	static const struct sandbox_policy policy = {
+	    .role = PGP_AGENT_SANDBOX_ROLE,
+	    .syscalls = pgp_agent_janitor_syscalls,
+	    .nsyscalls = sizeof(pgp_agent_janitor_syscalls) / sizeof(pgp_agent_janitor_syscalls[0]),
+	    .rlimit_nofile = 32,	      /* nftw depth */
+	    .rlimit_as = (uint64_t)256 << 20, /* it allocates almost nothing */
+	    .rlimit_nproc = 0,
+	};
+	struct sandbox_paths p;
+	int rc;
+
+	if (parent == NULL || parent[0] != '/' || sock < 3)
+		return err_set(err, ERR_INVAL, "pgp agent janitor sandbox: bad arguments");
+	memset(&p, 0, sizeof(p));
+	if ((rc = sandbox_paths_add_rw(&p, parent)) != 0 ||
+	    (rc = sandbox_paths_keep_fd(&p, sock)) != 0)
+		return err_set(err, rc, "pgp agent janitor sandbox: path set");
+	p.no_tcp = 1;
+	return sandbox_enter(&policy, &p, err);
+}
 
 int pgp_agent_sandbox_ids(unsigned *uid, unsigned *gid)
 {

@@ -18,6 +18,13 @@
  * that uid (pgp_agent_sandbox_ids). On failure the process must exit. */
 int pgp_agent_sandbox_enter(const char *home, int sock, struct err_ctx *err);
 
+/* The janitor's sandbox (the helper's first process, which only waits for the server and
+ * then removes the home root): same uid, read-write on parent (borrowed: the directory
+ * holding the home root) and nothing else, sock kept open (never read: its close tells
+ * the decryptor the cleanup is done), and a seccomp table with no exec, no fork and no
+ * socket at all. On failure the process must exit. */
+int pgp_agent_sandbox_enter_janitor(const char *parent, int sock, struct err_ctx *err);
+
 /* The uid/gid the helper runs as when started as root. */
 int pgp_agent_sandbox_ids(unsigned *uid, unsigned *gid);
 

@@ -3,8 +3,8 @@
 # `smc encrypt --pgp` to the gpg test key are opened by the decryptor through its
 # sandboxed PGP helper (gpg never runs inside the decryptor), and the store ends up with
 # exactly the values the age path writes. A wrong PGP key gives "no usable key" naming the
-# file, nothing written; after each run the helper has stopped its gpg-agents and left no
-# key material in its home.
+# file, nothing written; after each run the helper has stopped its gpg-agents and removed
+# its home.
 . "$SMC_SOURCE_DIR/tests/lib/common.sh"
 
 gpgfx="$SMC_SHARED_DIR/fixtures/gpg"
@@ -33,15 +33,14 @@ for row in c.execute("select o.kind, o.name, v.version, v.value from objects o j
 print(h.hexdigest())
 PY
 }
-# helper_clean : no gpg-agent of a helper home still runs, and no helper home holds anything
+# helper_clean : no gpg-agent of a helper home still runs, and no helper home is left
 helper_clean() {
   local i
   for i in $(seq 50); do
-    pgrep -f "$TMPDIR/smc-pgp-agent-" >/dev/null || break
+    pgrep -f "$TMPDIR/smc-pgp-agent-" >/dev/null || [ -n "$(ls -A "$TMPDIR")" ] || break
     sleep 0.1
   done
-  ! pgrep -f "$TMPDIR/smc-pgp-agent-" >/dev/null && \
-    [ -z "$(find "$TMPDIR" -mindepth 1 -path "$TMPDIR/smc-pgp-agent-*/*" -print -quit)" ]
+  ! pgrep -f "$TMPDIR/smc-pgp-agent-" >/dev/null && [ -z "$(ls -A "$TMPDIR")" ]
 }
 
 # re-encrypt every SOPS secrets file of the copy to the PGP test key
@@ -71,7 +70,7 @@ check "a nested yaml value decrypted through the PGP helper" \
   test "$("$SMC" get --store "$pgpstore" payments-oauth_clients_0__secret)" = "dev-oauth-web-secret"
 check "the PGP store holds exactly what the age path wrote" \
   test "$(store_digest "$pgpstore")" = "$(store_digest "$agestore")"
-check "the helper stopped its gpg-agents and left no key material" helper_clean
+check "the helper stopped its gpg-agents and removed its home" helper_clean
 
 "$SMC" sync -f "$repo/local.yaml" --keys "$TMP/pgpkeys" --store "$pgpstore" -o json >"$TMP/pgp2.json" 2>"$TMP/pgp2.err" \
   || fail "second pgp sync failed"

@@ -8,9 +8,7 @@
  *   - its home is gone after stop; it runs under seccomp with NO_NEW_PRIVS and cannot
  *     create an IP socket (SIGSYS), write outside its home, or execute from /tmp. */
 #include <criterion/criterion.h>
-#include <criterion/hooks.h>
 #include <dirent.h>
-#include <glob.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -379,8 +377,8 @@ Test(pgp_agent, attach_after_in_process_pgp_keys_is_refused)
 }
 
 /* A malformed request ends the helper: it answers nothing, exits with status 2 (not a
- * signal), and has stopped its gpg-agents and emptied its home by then (the empty root
- * itself can only be removed by the parent: the helper has no right on /tmp). */
+ * signal), and has stopped its gpg-agents and removed its home by the time the socket
+ * closes (the janitor holds it until then). */
 static void expect_garbage_ends_it(const uint8_t *req, size_t n, int import_first)
 {
 	struct pgp_agent *a = start();
@@ -396,9 +394,8 @@ static void expect_garbage_ends_it(const uint8_t *req, size_t n, int import_firs
 	}
 	cr_assert_neq(pgp_agent_raw(a, req, n, &rep, &err), 0, "the helper answered garbage");
 	cr_assert_null(rep);
-	cr_assert(empty_or_gone(home), "keys left behind in %s", home);
-	cr_assert_eq(pgp_agent_stop(a, &st), 0);
 	cr_assert_not(exists(home), "home %s left behind", home);
+	cr_assert_eq(pgp_agent_stop(a, &st), 0);
 	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 2, "status %d", st);
 	cr_assert_eq(procs_mentioning(home), 0, "a gpg-agent survived");
 }
@@ -460,14 +457,31 @@ Test(pgp_agent, home_is_removed_and_gpg_agent_stopped_after_stop)
 	cr_assert_eq(procs_mentioning(home), 0, "a gpg-agent survived");
 }
 
-Test(pgp_agent, runs_under_seccomp_without_new_privs)
+/* The server process: the only child of the janitor (pgp_agent_pid). */
+static pid_t server_pid(struct pgp_agent *a)
 {
-	struct pgp_agent *a = start();
+	char path[96], buf[64];
+	ssize_t r;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pgp_agent_pid(a),
+		 (int)pgp_agent_pid(a));
+	fd = open(path, O_RDONLY);
+	cr_assert_geq(fd, 0, "%s", path);
+	r = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	cr_assert_gt(r, 0, "the janitor has no child");
+	buf[r] = '\0';
+	return (pid_t)strtol(buf, NULL, 10);
+}
+
+static void assert_confined(pid_t pid)
+{
 	char path[64], buf[4096];
 	ssize_t r;
 	int fd;
 
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pgp_agent_pid(a));
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
 	fd = open(path, O_RDONLY);
 	cr_assert_geq(fd, 0);
 	r = read(fd, buf, sizeof(buf) - 1);
@@ -478,55 +492,88 @@ Test(pgp_agent, runs_under_seccomp_without_new_privs)
 	cr_assert_not_null(strstr(buf, "\nNoNewPrivs:\t1\n"));
 	if (getuid() == 0) /* dropped to its own uid */
 		cr_assert_null(strstr(buf, "\nUid:\t0\t"), "still root");
+}
+
+Test(pgp_agent, both_processes_run_under_seccomp_without_new_privs)
+{
+	struct pgp_agent *a = start();
+
+	assert_confined(pgp_agent_pid(a)); /* the janitor */
+	assert_confined(server_pid(a));	   /* the server */
 	cr_assert_eq(pgp_agent_stop(a, NULL), 0);
 }
 
-/* The helper's sandbox applied to a forked child of the test: an IP socket kills. */
-static void enter_agent_sandbox(char *home, size_t n, int *sock)
+Test(pgp_agent, a_killed_server_leaves_no_key_material)
 {
-	int sv[2];
-	struct err_ctx err = {{0}};
+	struct pgp_agent *a = start();
+	char home[256];
+	int st = -1;
 
-	snprintf(home, n, "/tmp/smc-pgp-agent-sbx-%d-XXXXXX", (int)getppid());
+	snprintf(home, sizeof(home), "%s", pgp_agent_home(a));
+	import_file(a, GPG "/test-rsa3072.private.asc", 1);
+	cr_assert_not(empty_or_gone(home));
+	cr_assert_eq(kill(server_pid(a), SIGKILL), 0);
+	/* the janitor wipes the home, then closes the socket and exits */
+	cr_assert_eq(pgp_agent_decrypt(a, 0, "x", 1, &(struct secbuf *){NULL}, NULL), ERR_IO);
+	cr_assert_not(exists(home), "home %s left behind", home);
+	cr_assert_eq(pgp_agent_stop(a, &st), 0);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 4, "status %d", st);
+}
+
+/* The helper's sandbox applied to a forked child of the test (not to the criterion worker
+ * itself, whose own threads would trip the filter): probe(home) runs under it; returns the
+ * child's wait status. The home is removed here afterwards. */
+static int run_sandboxed(void (*probe)(const char *home))
+{
+	char home[64];
+	int st = -1;
+	pid_t pid;
+
+	snprintf(home, sizeof(home), "/tmp/smc-pgp-agent-sbx-XXXXXX");
 	cr_assert_not_null(mkdtemp(home));
-	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-	*sock = sv[1];
 	if (getuid() == 0) {
 		unsigned uid, gid;
 
 		cr_assert_eq(pgp_agent_sandbox_ids(&uid, &gid), 0);
 		cr_assert_eq(chown(home, uid, gid), 0);
 	}
-	if (pgp_agent_sandbox_enter(home, sv[1], &err) != 0)
-		_exit(90);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		struct err_ctx err = {{0}};
+		int sv[2];
+
+		if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0)
+			_exit(89);
+		if (pgp_agent_sandbox_enter(home, sv[1], &err) != 0)
+			_exit(90);
+		probe(home);
+		_exit(0);
+	}
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	rm_rf(home);
+	return st;
 }
 
-Test(pgp_agent, sandbox_kills_an_ip_socket, .signal = SIGSYS)
+static void probe_inet(const char *home)
 {
-	char home[64];
-	int s;
-
-	enter_agent_sandbox(home, sizeof(home), &s);
+	(void)home;
 	(void)socket(AF_INET, SOCK_STREAM, 0);
 	_exit(91);
 }
 
-Test(pgp_agent, sandbox_kills_an_ip6_socket, .signal = SIGSYS)
+static void probe_inet6(const char *home)
 {
-	char home[64];
-	int s;
-
-	enter_agent_sandbox(home, sizeof(home), &s);
+	(void)home;
 	(void)socket(AF_INET6, SOCK_DGRAM, 0);
 	_exit(91);
 }
 
-Test(pgp_agent, sandbox_allows_unix_sockets_and_its_home_only, .exit_code = 0)
+static void probe_allowed(const char *home)
 {
-	char home[64], p[128];
-	int s, fd;
+	char p[128];
+	int fd;
 
-	enter_agent_sandbox(home, sizeof(home), &s);
 	fd = socket(AF_UNIX, SOCK_STREAM, 0);
 	if (fd < 0)
 		_exit(10);
@@ -541,23 +588,26 @@ Test(pgp_agent, sandbox_allows_unix_sockets_and_its_home_only, .exit_code = 0)
 		_exit(13);
 	if (open("/usr/bin/gpg", O_RDONLY) < 0)
 		_exit(14);
-	unlink(p);
-	rmdir(home);
 	_exit(0);
 }
 
-/* The sandbox tests die by SIGSYS inside the sandbox: their homes are removed here, in
- * the runner (the workers' parent). */
-ReportHook(POST_ALL)(struct criterion_global_stats *stats)
+Test(pgp_agent, sandbox_kills_an_ip_socket)
 {
-	char pat[64];
-	glob_t g;
+	int st = run_sandboxed(probe_inet);
 
-	(void)stats;
-	snprintf(pat, sizeof(pat), "/tmp/smc-pgp-agent-sbx-%d-*", (int)getpid());
-	if (glob(pat, 0, NULL, &g) != 0)
-		return;
-	for (size_t i = 0; i < g.gl_pathc; i++)
-		rm_rf(g.gl_pathv[i]);
-	globfree(&g);
+	cr_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS, "status %d", st);
+}
+
+Test(pgp_agent, sandbox_kills_an_ip6_socket)
+{
+	int st = run_sandboxed(probe_inet6);
+
+	cr_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS, "status %d", st);
+}
+
+Test(pgp_agent, sandbox_allows_unix_sockets_and_its_home_only)
+{
+	int st = run_sandboxed(probe_allowed);
+
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %d", st);
 }
