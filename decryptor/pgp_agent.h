@@ -23,7 +23,11 @@
  *              status ≠ 0: a printable reason (≤ PGP_AGENT_MAX_REASON bytes, no secret)
  *   the helper's first frame is PGP_AGENT_HELLO, sent once its sandbox is in force.
  * A malformed request ends the helper; so does EOF. Either way it stops its gpg-agents
- * and removes its whole home before exiting. */
+ * and empties its home. The helper is two processes: the first (our child, the
+ * "janitor") forks the server, enters a sandbox of its own with no exec, no fork and no
+ * socket, never reads a byte, waits for the server and then removes the home root (which
+ * the server has no right to remove) — even after a server killed by a signal — and only
+ * then exits, closing the last copy of the helper's socket end. */
 #ifndef SMC_PGP_AGENT_H
 #define SMC_PGP_AGENT_H
 
@@ -68,7 +72,8 @@ int pgp_agent_raw(struct pgp_agent *a, const uint8_t *req, size_t n, struct secb
 		  struct err_ctx *err);
 
 /* The caller's end of the socketpair (to keep open across the caller's own sandbox), the
- * helper's pid and its home root (borrowed, valid until stop/free). */
+ * janitor's pid (the server is its only child) and the home root (borrowed, valid until
+ * stop/free). */
 int pgp_agent_fd(const struct pgp_agent *a);
 pid_t pgp_agent_pid(const struct pgp_agent *a);
 const char *pgp_agent_home(const struct pgp_agent *a);
