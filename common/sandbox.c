@@ -276,3 +276,29 @@ int sandbox_enter(const struct sandbox_policy *policy, const struct sandbox_path
 		return err_wrap(err, rc, "sandbox %s", policy->role);
 	return 0;
 }
+
+int sandbox_enter_role(const struct sandbox_policy *policy, const struct sandbox_paths *paths,
+		       unsigned flags, struct err_ctx *err)
+{
+	struct sandbox_paths p;
+	int rc;
+
+	if (policy == NULL || policy->role == NULL)
+		return err_set(err, ERR_INVAL, "sandbox: invalid arguments");
+	if (paths == NULL)
+		return err_set(err, ERR_INVAL, "%s sandbox: no paths", policy->role);
+	memcpy(&p, paths, sizeof(p));
+	if (flags & SANDBOX_ROLE_NO_RW)
+		p.nrw = 0;
+	if (flags & SANDBOX_ROLE_NO_TCP) {
+		p.nports = 0;
+		p.any_tcp = 0;
+		p.no_tcp = 1;
+	}
+	if (flags & SANDBOX_ROLE_NETCONF) {
+		rc = sandbox_paths_add_netconf(&p);
+		if (rc != 0)
+			return err_set(err, rc, "%s sandbox: too many paths", policy->role);
+	}
+	return sandbox_enter(policy, &p, err);
+}

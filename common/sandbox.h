@@ -68,6 +68,21 @@ int sandbox_paths_add_netconf(struct sandbox_paths *p);
 int sandbox_enter(const struct sandbox_policy *policy, const struct sandbox_paths *paths,
 		  struct err_ctx *err);
 
+/* What sandbox_enter_role changes in its copy of the caller's paths. */
+enum sandbox_role_flags {
+	SANDBOX_ROLE_NO_RW = 1u << 0,	/* drop the rw paths: the role writes no file */
+	SANDBOX_ROLE_NO_TCP = 1u << 1,	/* no ports, no any_tcp; Landlock: no TCP at all */
+	SANDBOX_ROLE_NETCONF = 1u << 2, /* add the TLS + DNS client files (add_netconf) */
+};
+
+/* The shared body of the <role>_sandbox_enter functions: copies paths (borrowed; the
+ * caller's struct is not changed), adjusts the copy as flags (enum sandbox_role_flags)
+ * say, and applies sandbox_enter with policy (borrowed). Errors name the role:
+ * "<role> sandbox: no paths" (paths NULL), "<role> sandbox: too many paths" (no room for
+ * the netconf files), else those of sandbox_enter. On failure the process must exit. */
+int sandbox_enter_role(const struct sandbox_policy *policy, const struct sandbox_paths *paths,
+		       unsigned flags, struct err_ctx *err);
+
 /* The uid/gid a role runs as when started as root: the passwd entry "smc-<role>" when it
  * exists, else 61000 + a fixed per-role offset. */
 int sandbox_role_ids(const char *role, unsigned *uid, unsigned *gid);

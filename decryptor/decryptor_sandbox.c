@@ -14,7 +14,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <string.h>
 #include <sys/ioctl.h>
 
 /* openat flags that would write or create; all must be clear. */
@@ -85,14 +84,7 @@ int decryptor_sandbox_enter(const struct sandbox_paths *paths, struct err_ctx *e
 	    .rlimit_as = (uint64_t)1 << 30, /* 1 GiB: trees are capped far below */
 	    .rlimit_nproc = 1,		    /* no child processes (gpgme will need more) */
 	};
-	struct sandbox_paths p;
 
-	if (paths == NULL)
-		return err_set(err, ERR_INVAL, "decryptor sandbox: no paths");
-	memcpy(&p, paths, sizeof(p));
-	p.nrw = 0; /* nothing writable */
-	p.nports = 0;
-	p.any_tcp = 0;
-	p.no_tcp = 1; /* Landlock: no TCP bind or connect at all */
-	return sandbox_enter(&policy, &p, err);
+	/* nothing writable; Landlock: no TCP bind or connect at all */
+	return sandbox_enter_role(&policy, paths, SANDBOX_ROLE_NO_RW | SANDBOX_ROLE_NO_TCP, err);
 }

@@ -9,7 +9,6 @@
 
 #include <errno.h>
 #include <sched.h>
-#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
@@ -138,14 +137,6 @@ int fetcher_sandbox_enter(const struct sandbox_paths *paths, struct err_ctx *err
 	    .rlimit_as = (uint64_t)4 << 30, /* 4 GiB: pack windows + a 256 MiB tree */
 	    .rlimit_nproc = 64,		    /* resolver threads only */
 	};
-	struct sandbox_paths p;
-	int rc;
 
-	if (paths == NULL)
-		return err_set(err, ERR_INVAL, "fetcher sandbox: no paths");
-	memcpy(&p, paths, sizeof(p));
-	rc = sandbox_paths_add_netconf(&p);
-	if (rc != 0)
-		return err_set(err, rc, "fetcher sandbox: too many paths");
-	return sandbox_enter(&policy, &p, err);
+	return sandbox_enter_role(&policy, paths, SANDBOX_ROLE_NETCONF, err);
 }

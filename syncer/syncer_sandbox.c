@@ -7,7 +7,6 @@
 
 #include <errno.h>
 #include <sched.h>
-#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
@@ -118,14 +117,6 @@ int syncer_sandbox_enter(const struct sandbox_paths *paths, struct err_ctx *err)
 	    .rlimit_as = (uint64_t)2 << 30, /* 2 GiB: resolver thread stacks, TLS, SQLite */
 	    .rlimit_nproc = 64,		    /* resolver threads only */
 	};
-	struct sandbox_paths p;
-	int rc;
 
-	if (paths == NULL)
-		return err_set(err, ERR_INVAL, "syncer sandbox: no paths");
-	memcpy(&p, paths, sizeof(p));
-	rc = sandbox_paths_add_netconf(&p);
-	if (rc != 0)
-		return err_set(err, rc, "syncer sandbox: too many paths");
-	return sandbox_enter(&policy, &p, err);
+	return sandbox_enter_role(&policy, paths, SANDBOX_ROLE_NETCONF, err);
 }

@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
-#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
@@ -104,15 +103,7 @@ int watcher_sandbox_enter(const struct sandbox_paths *paths, struct err_ctx *err
 	    .rlimit_as = (uint64_t)2 << 30, /* 2 GiB: resolver thread stacks, TLS, caches */
 	    .rlimit_nproc = 64,		    /* resolver threads only */
 	};
-	struct sandbox_paths p;
-	int rc;
 
-	if (paths == NULL)
-		return err_set(err, ERR_INVAL, "watcher sandbox: no paths");
-	memcpy(&p, paths, sizeof(p));
-	p.nrw = 0; /* the watcher writes no file */
-	rc = sandbox_paths_add_netconf(&p);
-	if (rc != 0)
-		return err_set(err, rc, "watcher sandbox: too many paths");
-	return sandbox_enter(&policy, &p, err);
+	/* the watcher writes no file; it is a TLS + DNS client */
+	return sandbox_enter_role(&policy, paths, SANDBOX_ROLE_NO_RW | SANDBOX_ROLE_NETCONF, err);
 }

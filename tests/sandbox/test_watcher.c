@@ -436,6 +436,30 @@ Test(watcher_engine, missing_path_fails)
 		  : 1);
 }
 
+/* The role entry (sandbox_enter_role) refuses missing paths with the role's name, and
+ * leaves the caller's paths as they were. */
+Test(watcher_engine, role_entry_no_paths)
+{
+	struct err_ctx e;
+
+	memset(&e, 0, sizeof(e));
+	cr_assert_eq(watcher_sandbox_enter(NULL, &e), ERR_INVAL);
+	cr_assert_str_eq(e.msg, "watcher sandbox: no paths");
+}
+
+Test(watcher_engine, role_entry_keeps_caller_paths)
+{
+	struct sandbox_paths p;
+
+	make_files();
+	memset(&p, 0, sizeof(p));
+	cr_assert_eq(sandbox_paths_add_ro(&p, g_config), 0);
+	cr_assert_eq(sandbox_paths_add_rw(&p, g_root), 0);
+	enter_with(&p);
+	/* rw dropped and netconf files added in the entry's own copy only */
+	_exit(p.nro == 1 && p.nrw == 1 && p.ro[0] == g_config ? 0 : 1);
+}
+
 /* Test processes cannot clean up after themselves (they end sandboxed): the runner
  * (the parent of every test process, whose pid names their directories) removes them. */
 static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
