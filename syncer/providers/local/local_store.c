@@ -530,7 +530,7 @@ struct ls_object {
 static int ls_find(struct local_store *st, const char *kind, const char *name, const char *owner,
 		   struct ls_object *o, struct err_ctx *err)
 {
-	sqlite3_stmt *s;
+	sqlite3_stmt *s = NULL;
 	const unsigned char *mb, *ow, *state;
 	int rc;
 
@@ -573,7 +573,7 @@ struct ls_latest {
 /* The latest enabled version of object id, its value copied into a secbuf at once. */
 static int ls_latest(struct local_store *st, int64_t id, struct ls_latest *l, struct err_ctx *err)
 {
-	sqlite3_stmt *s;
+	sqlite3_stmt *s = NULL;
 	const void *blob, *dg;
 	const unsigned char *wb;
 	uint8_t md[LS_DIGEST_LEN];
@@ -627,7 +627,7 @@ out:
 
 static int ls_max_version(struct local_store *st, int64_t id, int64_t *out, struct err_ctx *err)
 {
-	sqlite3_stmt *s;
+	sqlite3_stmt *s = NULL;
 	int rc;
 
 	if ((rc = ls_stmt(st, LS_MAXVER, &s, err)) != 0)
@@ -649,7 +649,7 @@ static int ls_insert_version(struct local_store *st, int64_t id, int64_t version
 			     const struct secbuf *value, struct err_ctx *err)
 {
 	uint8_t md[LS_DIGEST_LEN];
-	sqlite3_stmt *s;
+	sqlite3_stmt *s = NULL;
 	int rc;
 
 	if ((rc = ls_digest(value, md)) != 0)
@@ -675,7 +675,7 @@ out_md:
 static int ls_set_state(struct local_store *st, int64_t id, const char *state,
 			struct err_ctx *err)
 {
-	sqlite3_stmt *s;
+	sqlite3_stmt *s = NULL;
 	int rc;
 
 	if ((rc = ls_stmt(st, LS_SET_STATE, &s, err)) != 0)
@@ -692,7 +692,7 @@ static int ls_set_state(struct local_store *st, int64_t id, const char *state,
 static int ls_set_marks(struct local_store *st, int64_t id, const char *owner,
 			struct err_ctx *err)
 {
-	sqlite3_stmt *s;
+	sqlite3_stmt *s = NULL;
 	int rc;
 
 	if ((rc = ls_stmt(st, LS_SET_MARKS, &s, err)) != 0)
@@ -710,7 +710,7 @@ static int ls_set_marks(struct local_store *st, int64_t id, const char *owner,
 static int ls_create(struct local_store *st, const char *kind, const struct desired *it,
 		     const char *owner, struct err_ctx *err)
 {
-	sqlite3_stmt *s;
+	sqlite3_stmt *s = NULL;
 	int64_t id;
 	int rc;
 
@@ -873,7 +873,7 @@ static int ls_list_owned(struct local_store *st, const char *kind, const char *o
 {
 	struct ls_owned *v = NULL;
 	size_t n = 0, cap = 0;
-	sqlite3_stmt *s;
+	sqlite3_stmt *s = NULL;
 	int rc;
 
 	if ((rc = ls_stmt(st, LS_OWNED, &s, err)) != 0)
