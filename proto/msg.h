@@ -58,6 +58,15 @@ struct job_source {     /* resolved source */
 	char *revision; /* git: branch, tag or commit; artifact: revision string */
 	char *digest;   /* artifact: "sha256:<hex>" */
 	char *subpath;  /* git/artifact: path inside the repository ("" = root) */
+	/* git credentials (cluster mode: from an ArgoCD repository Secret or
+	 * sourceRef.gitCredentials). Every one optional (NULL = absent). The secret ones are
+	 * redacted to their length in taps; the fetcher clears them before passing the job on
+	 * (job_clear_credentials), so only the watcher → fetcher edge ever carries them. */
+	char *username;             /* HTTP basic auth user (secret) */
+	struct secbuf *password;    /* HTTP basic auth password or token (secret) */
+	struct secbuf *ssh_key;     /* SSH private key, PEM/OpenSSH text (secret) */
+	struct secbuf *ssh_key_passphrase; /* its passphrase (secret) */
+	char *known_hosts;          /* SSH known_hosts lines the server key must match */
 };
 struct job_mode {
 	char *kustomize_path; /* set → kustomize build mode */
@@ -103,6 +112,9 @@ struct job {
 int job_copy(struct job *dst, const struct job *src);
 /* Frees every string of the job; the struct itself is the caller's. NULL is a no-op. */
 void job_free_fields(struct job *job);
+/* Frees (wiping) the credential fields of job->source and sets them to NULL: what a stage
+ * does before passing a job on. NULL is a no-op. */
+void job_clear_credentials(struct job *job);
 
 /* ---- per-file and per-item reports ---- */
 
@@ -211,6 +223,8 @@ int msg_recv(int sock, size_t cap, struct msg *out, struct err_ctx *err);
 #define MSG_MAX_SHORT 512                     /* uids, revisions, digests, provider fields */
 #define MSG_MAX_TEXT 4096                     /* paths, keys, origins, reasons */
 #define MSG_MAX_URL 8192                      /* source URLs */
+#define MSG_MAX_CREDENTIAL MSG_MAX_VALUE /* one credential (a JOB frame still fits MSG_CAP_CONTROL) */
+#define MSG_MAX_KNOWN_HOSTS ((size_t)16 << 10) /* SSH known_hosts text of one job */
 #define MSG_MAX_LOG_LINE 16384                /* one LOG line */
 #define MSG_MAX_VALUE ((size_t)4 << 20)       /* one secret or config value */
 #define MSG_MAX_ITEMS (2 * KVLIST_MAX_ITEMS)  /* RESULT items */

@@ -1,7 +1,9 @@
-/* msg_job.c — the job (none of it secret) and the JOB and TREE messages' field tables;
+/* msg_job.c — the job (secret: only the Git credentials of its source) and the JOB and TREE messages' field tables;
  * job_copy and job_free_fields. */
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "proto/codec.h"
 #include "proto/msg.h"
@@ -24,6 +26,14 @@ static const struct codec_field job_source_fields[] = {
 	CODEC_F(struct job_source, revision, "revision", CODEC_STR, 0, MSG_MAX_SHORT),
 	CODEC_F(struct job_source, digest, "digest", CODEC_STR, 0, MSG_MAX_SHORT),
 	CODEC_F(struct job_source, subpath, "subpath", CODEC_STR, 0, MSG_MAX_TEXT),
+	CODEC_F(struct job_source, username, "username", CODEC_STR, CODEC_SECRET, MSG_MAX_SHORT),
+	CODEC_F(struct job_source, password, "password", CODEC_SECBUF, CODEC_SECRET,
+		MSG_MAX_CREDENTIAL),
+	CODEC_F(struct job_source, ssh_key, "ssh_key", CODEC_SECBUF, CODEC_SECRET,
+		MSG_MAX_CREDENTIAL),
+	CODEC_F(struct job_source, ssh_key_passphrase, "ssh_key_passphrase", CODEC_SECBUF,
+		CODEC_SECRET, MSG_MAX_CREDENTIAL),
+	CODEC_F(struct job_source, known_hosts, "known_hosts", CODEC_STR, 0, MSG_MAX_KNOWN_HOSTS),
 };
 static const struct codec_schema job_source_schema =
 	CODEC_SCHEMA("source", struct job_source, job_source_fields);
@@ -122,4 +132,20 @@ void job_free_fields(struct job *job)
 	if (job == NULL)
 		return;
 	codec_free(&msg_job_schema_job, job);
+}
+
+void job_clear_credentials(struct job *job)
+{
+	if (job == NULL)
+		return;
+	if (job->source.username != NULL)
+		explicit_bzero(job->source.username, strlen(job->source.username));
+	free(job->source.username);
+	secbuf_free(job->source.password);
+	secbuf_free(job->source.ssh_key);
+	secbuf_free(job->source.ssh_key_passphrase);
+	job->source.username = NULL;
+	job->source.password = NULL;
+	job->source.ssh_key = NULL;
+	job->source.ssh_key_passphrase = NULL;
 }

@@ -15,6 +15,10 @@
 /* A canary that must never appear in a redacted encoding or a tap. */
 #define FX_CANARY "CANARY-9f8e7d6c-plaintext-value"
 
+/* An SSH private key and known_hosts line (not real keys: shaped like them). */
+#define FX_SSH_KEY "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA-SSHKEY-CANARY\n-----END OPENSSH PRIVATE KEY-----\n"
+#define FX_KNOWN_HOSTS "[127.0.0.1]:2222 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKnownHostKeyNotSecret\n"
+
 static inline char *fx_dup(const char *s)
 {
 	char *p = xstrdup(s);
@@ -35,6 +39,12 @@ static inline void fx_job(struct job *j)
 	j->source.url = fx_dup("https://git.example.com/platform/checkout.git");
 	j->source.revision = fx_dup("main@sha1:3f786850e387550fdab836ed7e6dc881de23001b");
 	j->source.subpath = fx_dup("");
+	/* Git credentials (secret fields): the canary stands for the password */
+	j->source.username = fx_dup("deploy-bot");
+	cr_assert_eq(secbuf_from(&j->source.password, FX_CANARY, strlen(FX_CANARY)), 0);
+	cr_assert_eq(secbuf_from(&j->source.ssh_key, FX_SSH_KEY, strlen(FX_SSH_KEY)), 0);
+	cr_assert_eq(secbuf_from(&j->source.ssh_key_passphrase, "pass-phrase-7", 13), 0);
+	j->source.known_hosts = fx_dup(FX_KNOWN_HOSTS);
 	j->mode.base_path = fx_dup("microservices/checkout");
 	j->mode.environment = fx_dup("prod");
 	j->naming.prefix = fx_dup("checkout");
