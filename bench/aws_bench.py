@@ -175,6 +175,7 @@ def main():
         gen(ra, a.configs, a.secrets, px)
         rows += scenario(f"A: {a.configs} configs x {a.secrets}", smc, moto, px, ra, a.configs,
                          n, env)
+        report(rows, a.secrets)  # printed now too: scenario B takes a while
         if not a.skip_one_config:
             rb = os.path.join(tmp, "b")
             gen(rb, a.configs, a.secrets, px, one_config=True)
@@ -188,10 +189,12 @@ def main():
                 pass
             p.wait()
         shutil.rmtree(tmp, ignore_errors=True)
-    report(rows, a.secrets)
+    if not a.skip_one_config:
+        report(rows, a.secrets)
 
 
 def report(rows, secrets):
+    print(flush=True)
     print(f"{'scenario':30} {'phase':6} {'smc s':>8} {'base s':>8} {'ratio':>6} "
           f"{'smc cpu':>8} {'base cpu':>8} {'ratio':>6} {'smc req/cfg':>11} {'base req/cfg':>12}")
     by = {(r["scenario"], r["client"], r["phase"]): r for r in rows}
@@ -208,7 +211,7 @@ def report(rows, secrets):
     if noop:
         per = noop[0]["requests_per_config"]
         print(f"AWS requests per no-op reconcile of a {secrets}-secret config (smc): {per:g} "
-              f"(goal <= 2: {'met' if per <= 2 else 'NOT met'})")
+              f"(goal <= 2: {'met' if per <= 2 else 'NOT met'})", flush=True)
     out = os.path.join(HERE, "out")
     os.makedirs(out, exist_ok=True)
     with open(os.path.join(out, "aws_results.json"), "w") as f:

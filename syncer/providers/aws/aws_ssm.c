@@ -238,12 +238,11 @@ static int plan_names_and_values(struct ssm_ctx *x, const struct desired *items,
 		return ERR_NOMEM;
 	for (size_t i = 0; i < n; i++) {
 		const char *key = items[i].key ? items[i].key : items[i].name;
+		const char *jp = x->job->naming.prefix;
 
 		plan[i].d = &items[i];
-		if ((plan[i].base = aws_ssm_item_base(x->job, x->job->naming.prefix &&
-								      x->job->naming.prefix[0]
-								  ? x->job->naming.prefix
-								  : items[i].prefix)) == NULL ||
+		if ((plan[i].base = aws_ssm_item_base(x->job, jp && jp[0] ? jp : items[i].prefix)) ==
+			NULL ||
 		    (plan[i].name = str_path_join(plan[i].base[0] ? plan[i].base : "/", key)) ==
 			NULL) {
 			rc = ERR_NOMEM;
