@@ -3,37 +3,23 @@
  * and the real workload (key file + sealed TREE memfd over SCM_RIGHTS) still runs.
  * Criterion forks one process per test; each test enters the sandbox in that process and
  * reports through its exit status only (the criterion channel is closed by the sandbox). */
-#include <criterion/criterion.h>
-#include <criterion/hooks.h>
-#include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
-#include <glob.h>
 #include <linux/perf_event.h>
 #include <sched.h>
-#include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <termios.h>
-#include <unistd.h>
 
-#include "common/sandbox.h"
 #include "common/secbuf.h"
 #include "decryptor/decryptor_sandbox.h"
 #include "proto/frame.h"
+#include "tests/sandbox/sandbox_harness.h"
 
-#define EXIT_ENTER_FAILED 90 /* the sandbox could not be applied */
-#define EXIT_SURVIVED 91     /* a probe that had to kill returned */
 #define EXIT_SETUP 92
 #define KEY_TEXT "age-identity-placeholder\n"
 #define TREE_TEXT "tree bytes: kustomization.yaml and friends"
@@ -48,36 +34,18 @@ static char g_outside[128];
  * only Unix permissions applied: any denial comes from the sandbox. */
 static void make_dirs(void)
 {
-	FILE *f;
-
-	snprintf(g_root, sizeof(g_root), "/tmp/smc-sbx-dec-%d-XXXXXX", (int)getppid());
-	cr_assert_not_null(mkdtemp(g_root));
-	cr_assert_eq(chmod(g_root, 0755), 0);
+	sbx_make_root(g_root, sizeof(g_root), "dec");
 	snprintf(g_keys, sizeof(g_keys), "%s/keys", g_root);
 	cr_assert_eq(mkdir(g_keys, 0755), 0);
 	snprintf(g_keyfile, sizeof(g_keyfile), "%s/key.txt", g_keys);
 	snprintf(g_outside, sizeof(g_outside), "%s/outside.txt", g_root);
-	f = fopen(g_keyfile, "w");
-	cr_assert_not_null(f);
-	fputs(KEY_TEXT, f);
-	fclose(f);
-	f = fopen(g_outside, "w");
-	cr_assert_not_null(f);
-	fputs("outside\n", f);
-	fclose(f);
-	cr_assert_eq(chmod(g_keyfile, 0644), 0);
-	cr_assert_eq(chmod(g_outside, 0644), 0);
+	sbx_write_file(g_keyfile, KEY_TEXT);
+	sbx_write_file(g_outside, "outside\n");
 }
 
 static void enter(struct sandbox_paths *p)
 {
-	struct err_ctx e;
-
-	memset(&e, 0, sizeof(e));
-	if (decryptor_sandbox_enter(p, &e) != 0) {
-		fprintf(stderr, "decryptor_sandbox_enter: %s\n", e.msg);
-		_exit(EXIT_ENTER_FAILED);
-	}
+	sbx_enter(decryptor_sandbox_enter, "decryptor_sandbox_enter", p);
 }
 
 /* The policy as the decryptor runs it: key dir read-only, nothing else. */
@@ -91,13 +59,7 @@ static void enter_default(void)
 	enter(&p);
 }
 
-#define KILLED(name, call)                                                                         \
-	Test(decryptor_kill, name, .signal = SIGSYS)                                               \
-	{                                                                                          \
-		enter_default();                                                                   \
-		(void)(call);                                                                      \
-		_exit(EXIT_SURVIVED);                                                              \
-	}
+#define KILLED(name, call) SBX_KILLED(decryptor_kill, name, call)
 
 static char *const probe_argv[] = {"/bin/true", NULL};
 static char *const probe_envp[] = {NULL};
@@ -142,44 +104,25 @@ KILLED(openat_trunc, syscall(SYS_openat, AT_FDCWD, g_keyfile, O_RDONLY | O_TRUNC
 KILLED(open_legacy, syscall(SYS_open, g_keyfile, O_RDONLY))
 KILLED(ioctl_tiocsti, syscall(SYS_ioctl, 0, TIOCSTI, probe_buf))
 
-/* Harmless probes fail with their exact errno; the exit status is the errno seen. */
-static int errno_of(long r)
-{
-	return r == -1 ? errno : 0;
-}
+/* Harmless probes fail with their exact errno. */
+SBX_DENIED(decryptor_errno, prctl_is_eperm, syscall(SYS_prctl, PR_SET_NAME, "x", 0, 0, 0), EPERM)
 
-Test(decryptor_errno, prctl_is_eperm)
-{
-	enter_default();
-	_exit(errno_of(syscall(SYS_prctl, PR_SET_NAME, "x", 0, 0, 0)) == EPERM ? 0 : 1);
-}
-
-Test(decryptor_errno, clone3_is_enosys)
-{
-	enter_default();
-	_exit(errno_of(syscall(SYS_clone3, NULL, 0)) == ENOSYS ? 0 : 1);
-}
+SBX_DENIED(decryptor_errno, clone3_is_enosys, syscall(SYS_clone3, NULL, 0), ENOSYS)
 
 Test(decryptor_errno, isatty_is_enotty)
 {
 	struct termios t;
 
 	enter_default();
-	_exit(errno_of(syscall(SYS_ioctl, 2, TCGETS, &t)) == ENOTTY ? 0 : 1);
+	_exit(sbx_errno_of(syscall(SYS_ioctl, 2, TCGETS, &t)) == ENOTTY ? 0 : 1);
 }
 
 /* Landlock: read-only opens outside the key directory are refused with EACCES. */
-Test(decryptor_landlock, outside_file_is_eacces)
-{
-	enter_default();
-	_exit(errno_of(syscall(SYS_openat, AT_FDCWD, g_outside, O_RDONLY)) == EACCES ? 0 : 1);
-}
+SBX_DENIED(decryptor_landlock, outside_file_is_eacces,
+	   syscall(SYS_openat, AT_FDCWD, g_outside, O_RDONLY), EACCES)
 
-Test(decryptor_landlock, etc_passwd_is_eacces)
-{
-	enter_default();
-	_exit(errno_of(syscall(SYS_openat, AT_FDCWD, "/etc/passwd", O_RDONLY)) == EACCES ? 0 : 1);
-}
+SBX_DENIED(decryptor_landlock, etc_passwd_is_eacces,
+	   syscall(SYS_openat, AT_FDCWD, "/etc/passwd", O_RDONLY), EACCES)
 
 Test(decryptor_landlock, key_file_is_readable)
 {
@@ -218,7 +161,7 @@ Test(decryptor_engine, root_only_file_unreadable_after_drop)
 		cr_assert_eq(sandbox_paths_add_ro(&p, g_keys), 0);
 		enter(&p);
 	}
-	_exit(errno_of(syscall(SYS_openat, AT_FDCWD, path, O_RDONLY)) == EACCES ? 0 : 1);
+	_exit(sbx_errno_of(syscall(SYS_openat, AT_FDCWD, path, O_RDONLY)) == EACCES ? 0 : 1);
 }
 
 /* Stray fds are closed, kept fds survive. */
@@ -296,27 +239,4 @@ Test(decryptor_workload, sealed_memfd_over_socketpair_and_key_file)
 	_exit(0);
 }
 
-/* Test processes cannot clean up after themselves (they end sandboxed): the runner
- * (the parent of every test process, whose pid names their directories) removes them. */
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	(void)remove(path);
-	return 0;
-}
-
-ReportHook(POST_ALL)(struct criterion_global_stats *stats)
-{
-	char pat[64];
-	glob_t g;
-
-	(void)stats;
-	snprintf(pat, sizeof(pat), "/tmp/smc-sbx-dec-%d-*", (int)getpid());
-	if (glob(pat, 0, NULL, &g) != 0)
-		return;
-	for (size_t i = 0; i < g.gl_pathc; i++)
-		(void)nftw(g.gl_pathv[i], rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-	globfree(&g);
-}
+SBX_CLEANUP_HOOK("dec")

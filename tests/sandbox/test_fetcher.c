@@ -4,36 +4,20 @@
  * workload (source_dir_read of a tree into a sealed memfd; libgit2 cloning a file://
  * repository into scratch) still runs. Each criterion test runs in its own process,
  * enters the sandbox and reports through its exit status only. */
-#include <criterion/criterion.h>
-#include <criterion/hooks.h>
-#include <arpa/inet.h>
-#include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
-#include <glob.h>
 #include <git2.h>
-#include <netinet/in.h>
 #include <sched.h>
-#include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
-#include <unistd.h>
 
-#include "common/sandbox.h"
 #include "fetcher/fetcher_sandbox.h"
 #include "fetcher/source_dir.h"
 #include "proto/tree.h"
+#include "tests/sandbox/sandbox_harness.h"
 
-#define EXIT_ENTER_FAILED 90
-#define EXIT_SURVIVED 91
 #define ENV_TEXT "DB_PASSWORD=ENC[AES256_GCM,data:placeholder]\n"
 #define PROPS_TEXT "server.port=8080\n"
 
@@ -41,16 +25,6 @@ static char g_root[64];
 static char g_src[96];
 static char g_scratch[96];
 static char g_repo[96];
-
-static void write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-
-	cr_assert_not_null(f, "%s", path);
-	fputs(text, f);
-	fclose(f);
-	cr_assert_eq(chmod(path, 0644), 0);
-}
 
 /* <root>/src: a small source tree (world-readable, ro for the fetcher);
  * <root>/scratch: owned by the fetcher's uid (rw). */
@@ -60,9 +34,7 @@ static void make_dirs(void)
 	unsigned uid, gid;
 
 	cr_assert_eq(sandbox_role_ids("fetcher", &uid, &gid), 0);
-	snprintf(g_root, sizeof(g_root), "/tmp/smc-sbx-fet-%d-XXXXXX", (int)getppid());
-	cr_assert_not_null(mkdtemp(g_root));
-	cr_assert_eq(chmod(g_root, 0755), 0);
+	sbx_make_root(g_root, sizeof(g_root), "fet");
 	snprintf(g_src, sizeof(g_src), "%s/src", g_root);
 	snprintf(g_scratch, sizeof(g_scratch), "%s/scratch", g_root);
 	snprintf(g_repo, sizeof(g_repo), "%s/repo.git", g_root);
@@ -72,22 +44,16 @@ static void make_dirs(void)
 	snprintf(p, sizeof(p), "%s/profiles/dev", g_src);
 	cr_assert_eq(mkdir(p, 0755), 0);
 	snprintf(p, sizeof(p), "%s/profiles/dev/application.secrets.env", g_src);
-	write_file(p, ENV_TEXT);
+	sbx_write_file(p, ENV_TEXT);
 	snprintf(p, sizeof(p), "%s/profiles/dev/application.properties", g_src);
-	write_file(p, PROPS_TEXT);
+	sbx_write_file(p, PROPS_TEXT);
 	cr_assert_eq(mkdir(g_scratch, 0755), 0);
 	cr_assert_eq(chown(g_scratch, uid, gid), 0);
 }
 
 static void enter_with(struct sandbox_paths *p)
 {
-	struct err_ctx e;
-
-	memset(&e, 0, sizeof(e));
-	if (fetcher_sandbox_enter(p, &e) != 0) {
-		fprintf(stderr, "fetcher_sandbox_enter: %s\n", e.msg);
-		_exit(EXIT_ENTER_FAILED);
-	}
+	sbx_enter(fetcher_sandbox_enter, "fetcher_sandbox_enter", p);
 }
 
 /* As the fetcher runs: source ro, scratch rw, HTTPS and git:// ports only. */
@@ -104,13 +70,7 @@ static void enter_default(void)
 	enter_with(&p);
 }
 
-#define KILLED(name, call)                                                                         \
-	Test(fetcher_kill, name, .signal = SIGSYS)                                                 \
-	{                                                                                          \
-		enter_default();                                                                   \
-		(void)(call);                                                                      \
-		_exit(EXIT_SURVIVED);                                                              \
-	}
+#define KILLED(name, call) SBX_KILLED(fetcher_kill, name, call)
 
 static char *const probe_argv[] = {"/usr/bin/git", "--version", NULL};
 static char *const probe_envp[] = {NULL};
@@ -140,22 +100,9 @@ KILLED(listen, syscall(SYS_listen, 0, 1))
 KILLED(fchown, syscall(SYS_fchown, 0, 0, 0))
 KILLED(mknod, syscall(SYS_mknodat, AT_FDCWD, "/tmp/smc-sbx-node", 0600, 0))
 
-static int errno_of(long r)
-{
-	return r == -1 ? errno : 0;
-}
+SBX_DENIED(fetcher_errno, prctl_is_eperm, syscall(SYS_prctl, PR_SET_NAME, "x", 0, 0, 0), EPERM)
 
-Test(fetcher_errno, prctl_is_eperm)
-{
-	enter_default();
-	_exit(errno_of(syscall(SYS_prctl, PR_SET_NAME, "x", 0, 0, 0)) == EPERM ? 0 : 1);
-}
-
-Test(fetcher_errno, clone3_is_enosys)
-{
-	enter_default();
-	_exit(errno_of(syscall(SYS_clone3, NULL, 0)) == ENOSYS ? 0 : 1);
-}
+SBX_DENIED(fetcher_errno, clone3_is_enosys, syscall(SYS_clone3, NULL, 0), ENOSYS)
 
 /* Landlock: the source directory is read-only, the scratch directory writable. */
 Test(fetcher_landlock, write_in_source_is_eacces)
@@ -164,7 +111,7 @@ Test(fetcher_landlock, write_in_source_is_eacces)
 
 	enter_default();
 	snprintf(p, sizeof(p), "%s/profiles/dev/injected", g_src);
-	_exit(errno_of(open(p, O_WRONLY | O_CREAT | O_CLOEXEC, 0644)) == EACCES ? 0 : 1);
+	_exit(sbx_errno_of(open(p, O_WRONLY | O_CREAT | O_CLOEXEC, 0644)) == EACCES ? 0 : 1);
 }
 
 Test(fetcher_landlock, create_in_scratch)
@@ -184,45 +131,11 @@ Test(fetcher_landlock, create_in_scratch)
 	_exit(rename(f, d) == -1 && unlink(f) == 0 && rmdir(d) == 0 ? 0 : 3);
 }
 
-Test(fetcher_landlock, outside_read_is_eacces)
-{
-	enter_default();
-	_exit(errno_of(open("/etc/passwd", O_RDONLY | O_CLOEXEC)) == EACCES ? 0 : 1);
-}
+SBX_DENIED(fetcher_landlock, outside_read_is_eacces, open("/etc/passwd", O_RDONLY | O_CLOEXEC),
+	   EACCES)
 
 /* Landlock TCP, ports restricted: connect to an allowed port reaches the listener (made
  * before the sandbox and kept), the same listener on a non-allowed port is EACCES. */
-static int listener(uint16_t *port)
-{
-	struct sockaddr_in sa;
-	socklen_t len = sizeof(sa);
-	int ls = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	cr_assert_geq(ls, 0);
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	cr_assert_eq(bind(ls, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	cr_assert_eq(listen(ls, 4), 0);
-	cr_assert_eq(getsockname(ls, (struct sockaddr *)&sa, &len), 0);
-	*port = ntohs(sa.sin_port);
-	return ls;
-}
-
-static int connect_errno(uint16_t port)
-{
-	struct sockaddr_in sa;
-	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	if (s < 0)
-		return -1;
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_port = htons(port);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	return errno_of(connect(s, (struct sockaddr *)&sa, sizeof(sa)));
-}
-
 Test(fetcher_landlock, tcp_allowed_port_connects_other_is_eacces)
 {
 	struct sandbox_paths p;
@@ -230,17 +143,17 @@ Test(fetcher_landlock, tcp_allowed_port_connects_other_is_eacces)
 	int la, ld;
 
 	make_dirs();
-	la = listener(&allowed);
-	ld = listener(&denied);
+	la = sbx_loopback_listener(&allowed);
+	ld = sbx_loopback_listener(&denied);
 	memset(&p, 0, sizeof(p));
 	cr_assert_eq(sandbox_paths_add_rw(&p, g_scratch), 0);
 	cr_assert_eq(sandbox_paths_add_port(&p, allowed), 0);
 	cr_assert_eq(sandbox_paths_keep_fd(&p, la), 0);
 	cr_assert_eq(sandbox_paths_keep_fd(&p, ld), 0);
 	enter_with(&p);
-	if (connect_errno(allowed) != 0)
+	if (sbx_connect_loopback(allowed) < 0)
 		_exit(1);
-	_exit(connect_errno(denied) == EACCES ? 0 : 2);
+	_exit(sbx_connect_loopback(denied) == -EACCES ? 0 : 2);
 }
 
 /* The real workload, part 1: the directory source read by fetcher/source_dir.c into a
@@ -353,27 +266,4 @@ Test(fetcher_workload, libgit2_clone_into_scratch)
 	_exit(0);
 }
 
-/* Test processes cannot clean up after themselves (they end sandboxed): the runner
- * (the parent of every test process, whose pid names their directories) removes them. */
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	(void)remove(path);
-	return 0;
-}
-
-ReportHook(POST_ALL)(struct criterion_global_stats *stats)
-{
-	char pat[64];
-	glob_t g;
-
-	(void)stats;
-	snprintf(pat, sizeof(pat), "/tmp/smc-sbx-fet-%d-*", (int)getpid());
-	if (glob(pat, 0, NULL, &g) != 0)
-		return;
-	for (size_t i = 0; i < g.gl_pathc; i++)
-		(void)nftw(g.gl_pathv[i], rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-	globfree(&g);
-}
+SBX_CLEANUP_HOOK("fet")

@@ -3,34 +3,16 @@
  * real workload (SQLite create/insert/commit, rollback journal and WAL; a resolver-style
  * thread) still runs. Each criterion test runs in its own process, enters the sandbox and
  * reports through its exit status only. */
-#include <criterion/criterion.h>
-#include <criterion/hooks.h>
-#include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
-#include <glob.h>
-#include <pthread.h>
 #include <sched.h>
-#include <signal.h>
 #include <sqlite3.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
-#include <unistd.h>
 
-#include "common/sandbox.h"
 #include "syncer/syncer_sandbox.h"
-
-#define EXIT_ENTER_FAILED 90
-#define EXIT_SURVIVED 91
+#include "tests/sandbox/sandbox_harness.h"
 
 static char g_root[64];
 static char g_store[96];
@@ -44,9 +26,7 @@ static void make_dirs(void)
 	unsigned uid, gid;
 
 	cr_assert_eq(sandbox_role_ids("syncer", &uid, &gid), 0);
-	snprintf(g_root, sizeof(g_root), "/tmp/smc-sbx-syn-%d-XXXXXX", (int)getppid());
-	cr_assert_not_null(mkdtemp(g_root));
-	cr_assert_eq(chmod(g_root, 0755), 0);
+	sbx_make_root(g_root, sizeof(g_root), "syn");
 	snprintf(g_store, sizeof(g_store), "%s/store", g_root);
 	snprintf(g_other, sizeof(g_other), "%s/other", g_root);
 	snprintf(g_db, sizeof(g_db), "%s/store.db", g_store);
@@ -58,13 +38,7 @@ static void make_dirs(void)
 
 static void enter_with(struct sandbox_paths *p)
 {
-	struct err_ctx e;
-
-	memset(&e, 0, sizeof(e));
-	if (syncer_sandbox_enter(p, &e) != 0) {
-		fprintf(stderr, "syncer_sandbox_enter: %s\n", e.msg);
-		_exit(EXIT_ENTER_FAILED);
-	}
+	sbx_enter(syncer_sandbox_enter, "syncer_sandbox_enter", p);
 }
 
 /* As the syncer runs: store directory rw, HTTPS to port 443 only. */
@@ -79,13 +53,7 @@ static void enter_default(void)
 	enter_with(&p);
 }
 
-#define KILLED(name, call)                                                                         \
-	Test(syncer_kill, name, .signal = SIGSYS)                                                  \
-	{                                                                                          \
-		enter_default();                                                                   \
-		(void)(call);                                                                      \
-		_exit(EXIT_SURVIVED);                                                              \
-	}
+#define KILLED(name, call) SBX_KILLED(syncer_kill, name, call)
 
 static char *const probe_argv[] = {"/bin/true", NULL};
 static char *const probe_envp[] = {NULL};
@@ -123,22 +91,9 @@ KILLED(accept4, syscall(SYS_accept4, 0, NULL, NULL, 0))
 KILLED(fchown, syscall(SYS_fchown, 0, 0, 0))
 KILLED(ioctl_other, syscall(SYS_ioctl, 0, FIONBIO, NULL))
 
-static int errno_of(long r)
-{
-	return r == -1 ? errno : 0;
-}
+SBX_DENIED(syncer_errno, prctl_is_eperm, syscall(SYS_prctl, PR_SET_DUMPABLE, 1, 0, 0, 0), EPERM)
 
-Test(syncer_errno, prctl_is_eperm)
-{
-	enter_default();
-	_exit(errno_of(syscall(SYS_prctl, PR_SET_DUMPABLE, 1, 0, 0, 0)) == EPERM ? 0 : 1);
-}
-
-Test(syncer_errno, clone3_is_enosys)
-{
-	enter_default();
-	_exit(errno_of(syscall(SYS_clone3, NULL, 0)) == ENOSYS ? 0 : 1);
-}
+SBX_DENIED(syncer_errno, clone3_is_enosys, syscall(SYS_clone3, NULL, 0), ENOSYS)
 
 /* Landlock: files can be created in the store directory only. */
 Test(syncer_landlock, create_in_store_dir)
@@ -163,18 +118,12 @@ Test(syncer_landlock, create_elsewhere_is_eacces)
 
 	enter_default();
 	snprintf(path, sizeof(path), "%s/new", g_other);
-	_exit(errno_of(open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) == EACCES ? 0
+	_exit(sbx_errno_of(open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) == EACCES ? 0
 											    : 1);
 }
 
-Test(syncer_landlock, tmp_is_eacces)
-{
-	enter_default();
-	_exit(errno_of(open("/tmp/smc-sbx-syncer-escape", O_WRONLY | O_CREAT | O_CLOEXEC, 0600)) ==
-		      EACCES
-		  ? 0
-		  : 1);
-}
+SBX_DENIED(syncer_landlock, tmp_is_eacces,
+	   open("/tmp/smc-sbx-syncer-escape", O_WRONLY | O_CREAT | O_CLOEXEC, 0600), EACCES)
 
 Test(syncer_landlock, ca_bundle_readable)
 {
@@ -187,18 +136,8 @@ Test(syncer_landlock, ca_bundle_readable)
 
 Test(syncer_landlock, tcp_connect_other_port_is_eacces)
 {
-	struct sockaddr_in sa;
-	int s;
-
 	enter_default(); /* 443 only */
-	s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (s < 0)
-		_exit(1);
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_port = htons(8080);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	_exit(errno_of(connect(s, (struct sockaddr *)&sa, sizeof(sa))) == EACCES ? 0 : 1);
+	_exit(sbx_connect_loopback(8080) == -EACCES ? 0 : 1);
 }
 
 /* The real store workload: create, insert in a transaction, commit, reopen, read back. */
@@ -246,47 +185,11 @@ Test(syncer_workload, sqlite_wal)
 	_exit(sqlite_workload("WAL"));
 }
 
-static void *thread_fn(void *arg)
-{
-	*(int *)arg = 42;
-	return NULL;
-}
-
 /* libcurl's threaded resolver: pthread_create (clone3 → ENOSYS → clone) still works. */
 Test(syncer_workload, resolver_thread)
 {
-	pthread_t t;
-	int v = 0;
-
 	enter_default();
-	if (pthread_create(&t, NULL, thread_fn, &v) != 0)
-		_exit(1);
-	if (pthread_join(t, NULL) != 0)
-		_exit(2);
-	_exit(v == 42 ? 0 : 3);
+	_exit(sbx_thread_roundtrip());
 }
 
-/* Test processes cannot clean up after themselves (they end sandboxed): the runner
- * (the parent of every test process, whose pid names their directories) removes them. */
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	(void)remove(path);
-	return 0;
-}
-
-ReportHook(POST_ALL)(struct criterion_global_stats *stats)
-{
-	char pat[64];
-	glob_t g;
-
-	(void)stats;
-	snprintf(pat, sizeof(pat), "/tmp/smc-sbx-syn-%d-*", (int)getpid());
-	if (glob(pat, 0, NULL, &g) != 0)
-		return;
-	for (size_t i = 0; i < g.gl_pathc; i++)
-		(void)nftw(g.gl_pathv[i], rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-	globfree(&g);
-}
+SBX_CLEANUP_HOOK("syn")

@@ -4,72 +4,37 @@
  * bytes; a resolver thread) still runs. Also the engine's sequence (uid drop, rlimits,
  * prctl flags) checked under a small test-only table. Each criterion test runs in its own
  * process, enters the sandbox and reports through its exit status only. */
-#include <criterion/criterion.h>
-#include <criterion/hooks.h>
-#include <arpa/inet.h>
-#include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
-#include <glob.h>
-#include <netinet/in.h>
-#include <pthread.h>
 #include <sched.h>
-#include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
-#include <unistd.h>
 
-#include "common/sandbox.h"
+#include "tests/sandbox/sandbox_harness.h"
 #include "watcher/watcher_sandbox.h"
 
-#define EXIT_ENTER_FAILED 90
-#define EXIT_SURVIVED 91
 #define CONFIG_TEXT "apiVersion: v1\nkind: Config\n"
 
 static char g_root[64];
 static char g_config[128];
 static char g_other[128];
 
-static void write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-
-	cr_assert_not_null(f);
-	fputs(text, f);
-	fclose(f);
-	cr_assert_eq(chmod(path, 0644), 0);
-}
-
 /* <root>/config.yaml (ro for the watcher) and <root>/other.yaml (not allowed), both
  * world-readable: only the sandbox can refuse the second. */
 static void make_files(void)
 {
-	snprintf(g_root, sizeof(g_root), "/tmp/smc-sbx-wat-%d-XXXXXX", (int)getppid());
-	cr_assert_not_null(mkdtemp(g_root));
-	cr_assert_eq(chmod(g_root, 0755), 0);
+	sbx_make_root(g_root, sizeof(g_root), "wat");
 	snprintf(g_config, sizeof(g_config), "%s/config.yaml", g_root);
 	snprintf(g_other, sizeof(g_other), "%s/other.yaml", g_root);
-	write_file(g_config, CONFIG_TEXT);
-	write_file(g_other, "other\n");
+	sbx_write_file(g_config, CONFIG_TEXT);
+	sbx_write_file(g_other, "other\n");
 }
 
 static void enter_with(struct sandbox_paths *p)
 {
-	struct err_ctx e;
-
-	memset(&e, 0, sizeof(e));
-	if (watcher_sandbox_enter(p, &e) != 0) {
-		fprintf(stderr, "watcher_sandbox_enter: %s\n", e.msg);
-		_exit(EXIT_ENTER_FAILED);
-	}
+	sbx_enter(watcher_sandbox_enter, "watcher_sandbox_enter", p);
 }
 
 /* As the watcher runs: its config file read-only, the API server on 6443. */
@@ -84,13 +49,7 @@ static void enter_default(void)
 	enter_with(&p);
 }
 
-#define KILLED(name, call)                                                                         \
-	Test(watcher_kill, name, .signal = SIGSYS)                                                 \
-	{                                                                                          \
-		enter_default();                                                                   \
-		(void)(call);                                                                      \
-		_exit(EXIT_SURVIVED);                                                              \
-	}
+#define KILLED(name, call) SBX_KILLED(watcher_kill, name, call)
 
 static char *const probe_argv[] = {"/bin/true", NULL};
 static char *const probe_envp[] = {NULL};
@@ -123,22 +82,9 @@ KILLED(openat_wronly, syscall(SYS_openat, AT_FDCWD, g_config, O_WRONLY))
 KILLED(openat_creat, syscall(SYS_openat, AT_FDCWD, "/tmp/smc-sbx-w", O_RDONLY | O_CREAT, 0600))
 KILLED(unlink, syscall(SYS_unlink, g_config))
 
-static int errno_of(long r)
-{
-	return r == -1 ? errno : 0;
-}
+SBX_DENIED(watcher_errno, prctl_is_eperm, syscall(SYS_prctl, PR_SET_NAME, "x", 0, 0, 0), EPERM)
 
-Test(watcher_errno, prctl_is_eperm)
-{
-	enter_default();
-	_exit(errno_of(syscall(SYS_prctl, PR_SET_NAME, "x", 0, 0, 0)) == EPERM ? 0 : 1);
-}
-
-Test(watcher_errno, clone3_is_enosys)
-{
-	enter_default();
-	_exit(errno_of(syscall(SYS_clone3, NULL, 0)) == ENOSYS ? 0 : 1);
-}
+SBX_DENIED(watcher_errno, clone3_is_enosys, syscall(SYS_clone3, NULL, 0), ENOSYS)
 
 Test(watcher_errno, isatty_is_enotty)
 {
@@ -161,11 +107,7 @@ Test(watcher_landlock, config_readable)
 											    : 2);
 }
 
-Test(watcher_landlock, other_file_is_eacces)
-{
-	enter_default();
-	_exit(errno_of(open(g_other, O_RDONLY | O_CLOEXEC)) == EACCES ? 0 : 1);
-}
+SBX_DENIED(watcher_landlock, other_file_is_eacces, open(g_other, O_RDONLY | O_CLOEXEC), EACCES)
 
 Test(watcher_landlock, resolver_files_readable)
 {
@@ -177,19 +119,11 @@ Test(watcher_landlock, resolver_files_readable)
  * echoes what it reads, upper-cased. Returns the port. */
 static uint16_t start_echo_server(void)
 {
-	struct sockaddr_in sa;
-	socklen_t len = sizeof(sa);
+	uint16_t port;
 	pid_t pid;
 	int ls;
 
-	ls = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	cr_assert_geq(ls, 0);
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	cr_assert_eq(bind(ls, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	cr_assert_eq(listen(ls, 4), 0);
-	cr_assert_eq(getsockname(ls, (struct sockaddr *)&sa, &len), 0);
+	ls = sbx_loopback_listener(&port);
 	pid = fork();
 	cr_assert_geq(pid, 0);
 	if (pid == 0) {
@@ -210,24 +144,7 @@ static uint16_t start_echo_server(void)
 		_exit(0);
 	}
 	close(ls);
-	return ntohs(sa.sin_port);
-}
-
-static int connect_port(uint16_t port)
-{
-	struct sockaddr_in sa;
-	int s;
-
-	s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (s < 0)
-		return -1000;
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_port = htons(port);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) != 0)
-		return -errno;
-	return s;
+	return port;
 }
 
 /* The real workload: the API server's port is allowed and bytes flow both ways. */
@@ -244,7 +161,7 @@ Test(watcher_workload, loopback_exchange)
 	cr_assert_eq(sandbox_paths_add_ro(&p, g_config), 0);
 	cr_assert_eq(sandbox_paths_add_port(&p, port), 0);
 	enter_with(&p);
-	s = connect_port(port);
+	s = sbx_connect_loopback(port);
 	if (s < 0)
 		_exit(1);
 	if (send(s, "watch?rv=1", 10, MSG_NOSIGNAL) != 10)
@@ -258,45 +175,24 @@ Test(watcher_workload, loopback_exchange)
  * the API port is refused. */
 Test(watcher_landlock, tcp_other_port_is_eacces)
 {
-	struct sockaddr_in sa;
-	socklen_t len = sizeof(sa);
 	struct sandbox_paths p;
 	uint16_t port;
 	int ls;
 
 	make_files();
-	ls = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	cr_assert_geq(ls, 0);
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	cr_assert_eq(bind(ls, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	cr_assert_eq(listen(ls, 4), 0);
-	cr_assert_eq(getsockname(ls, (struct sockaddr *)&sa, &len), 0);
-	port = ntohs(sa.sin_port);
+	ls = sbx_loopback_listener(&port);
 	memset(&p, 0, sizeof(p));
 	cr_assert_eq(sandbox_paths_add_ro(&p, g_config), 0);
 	cr_assert_eq(sandbox_paths_add_port(&p, (uint16_t)(port == 6443 ? 6444 : 6443)), 0);
 	cr_assert_eq(sandbox_paths_keep_fd(&p, ls), 0);
 	enter_with(&p);
-	_exit(connect_port(port) == -EACCES ? 0 : 1);
-}
-
-static void *thread_fn(void *arg)
-{
-	*(int *)arg = 42;
-	return NULL;
+	_exit(sbx_connect_loopback(port) == -EACCES ? 0 : 1);
 }
 
 Test(watcher_workload, resolver_thread)
 {
-	pthread_t t;
-	int v = 0;
-
 	enter_default();
-	if (pthread_create(&t, NULL, thread_fn, &v) != 0 || pthread_join(t, NULL) != 0)
-		_exit(1);
-	_exit(v == 42 ? 0 : 2);
+	_exit(sbx_thread_roundtrip());
 }
 
 /* ---- the engine's sequence, under a small test-only table that lets us look ---- */
@@ -463,27 +359,4 @@ Test(watcher_engine, role_entry_keeps_caller_paths)
 	_exit(p.nro == 1 && p.nrw == 1 && p.ro[0] == g_config ? 0 : 1);
 }
 
-/* Test processes cannot clean up after themselves (they end sandboxed): the runner
- * (the parent of every test process, whose pid names their directories) removes them. */
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	(void)remove(path);
-	return 0;
-}
-
-ReportHook(POST_ALL)(struct criterion_global_stats *stats)
-{
-	char pat[64];
-	glob_t g;
-
-	(void)stats;
-	snprintf(pat, sizeof(pat), "/tmp/smc-sbx-wat-%d-*", (int)getpid());
-	if (glob(pat, 0, NULL, &g) != 0)
-		return;
-	for (size_t i = 0; i < g.gl_pathc; i++)
-		(void)nftw(g.gl_pathv[i], rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-	globfree(&g);
-}
+SBX_CLEANUP_HOOK("wat")
