@@ -3,8 +3,9 @@
  *   from     message  action
  *   watcher  JOB      read the source into a tree → sealed memfd → TREE to the decryptor;
  *                     on failure RESULT (stage "fetch") back to the watcher
- * Holds Git credentials at most (cluster mode); never keys, cloud credentials or plaintext
- * values (the tree may hold SOPS ciphertext, and plaintext files when users keep some). */
+ * Holds Git credentials at most (cluster mode: in the JOB, for the fetch only; the TREE's
+ * copy of the job has them removed); never keys, cloud credentials or plaintext values
+ * (the tree may hold SOPS ciphertext, and plaintext files when users keep some). */
 #include "fetcher/fetcher_dispatch.h"
 
 #include <openssl/evp.h>
@@ -15,6 +16,7 @@
 
 #include "common/log.h"
 #include "fetcher/artifact.h"
+#include "fetcher/git_cache.h"
 #include "fetcher/source_dir.h"
 #include "fetcher/source_git.h"
 #include "proto/fds.h"
@@ -64,9 +66,27 @@ static int fetch(struct fetcher *f, const struct job *job, struct tree *t, char 
 		*revision = strdup(rev);
 		return *revision ? 0 : ERR_NOMEM;
 	}
-	if (strcmp(src->kind, "git") == 0)
-		return source_git_fetch(src->url, src->revision, src->subpath, f->scratch, t,
-					revision, err);
+	if (strcmp(src->kind, "git") == 0) {
+		struct source_git_opts o = {
+		    .username = src->username,
+		    .password = src->password,
+		    .ssh_key = src->ssh_key,
+		    .ssh_passphrase = src->ssh_key_passphrase,
+		    .known_hosts = src->known_hosts,
+		};
+		const char *cache = f->cache ? f->cache : f->scratch;
+		size_t removed = 0;
+		uint64_t left = 0;
+
+		rc = source_git_fetch_opts(src->url, src->revision, src->subpath, cache, &o, t,
+					   revision, err);
+		if (git_cache_evict(cache, f->cache_max, &removed, &left) != 0)
+			log_warn("cache.evict", "cannot size or trim the Git cache %s", cache);
+		else if (removed > 0)
+			log_info("cache.evict", "removed %zu least recently used repositories; "
+				 "%llu bytes left", removed, (unsigned long long)left);
+		return rc;
+	}
 	if (strcmp(src->kind, "artifact") == 0)
 		return artifact_fetch(src->url, src->digest, src->revision, src->subpath, NULL, t,
 				      revision, err);
@@ -95,6 +115,11 @@ static int on_job(struct fetcher *f, const struct job *job)
 		 job->config.name, t.n, t.total, revision);
 	msg_init(&m, MSG_TREE);
 	m.u.tree.job = *job;
+	/* the credentials stop here: the TREE's job (and everything after) carries none */
+	m.u.tree.job.source.username = NULL;
+	m.u.tree.job.source.password = NULL;
+	m.u.tree.job.source.ssh_key = NULL;
+	m.u.tree.job.source.ssh_key_passphrase = NULL;
 	m.u.tree.revision = revision;
 	m.fd = fd;
 	if ((rc = msg_send(FD_FETCHER_DECRYPTOR, &m)) != 0)

@@ -4,8 +4,12 @@
 
 #include "proto/peer.h"
 
+#include <stdint.h>
+
 struct fetcher {
-	const char *scratch; /* the scratch directory for Git clones */
+	const char *scratch;  /* the scratch directory */
+	const char *cache;    /* the Git clone cache (--cache-dir; default: scratch) */
+	uint64_t cache_max;   /* its cap in bytes (--cache-max; 0: FETCHER_CACHE_MAX) */
 };
 
 /* peer_serve handler: JOB (watcher) → TREE (decryptor), or RESULT (watcher) on failure. */

@@ -2,6 +2,7 @@
 #include "fetcher/source_git.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <git2.h>
 #include <git2/sys/stream.h>
 #include <netdb.h>
@@ -18,6 +19,7 @@
 
 #include "common/str.h"
 #include "common/xmalloc.h"
+#include "fetcher/known_hosts.h"
 
 /* Longest path or name quoted in an error message (the message buffer is 512 bytes). */
 #define SOURCE_GIT_MSG_PATH 160
@@ -55,6 +57,9 @@ void source_git_set_timeouts(long idle_ms, long total_ms)
 	wd_conf_total_ms = total_ms;
 }
 
+/* The same layout as libgit2's own git_socket_stream ({parent, host, port, socket}):
+ * its SSH transport hands the socket of the registered standard stream to libssh2 by
+ * reading that member, so the order of these fields is load-bearing. */
 struct wd_stream {
 	git_stream parent;
 	char *host, *port;
@@ -317,8 +322,7 @@ int source_git_url_redact(const char *url, char **out)
 
 static int url_check(const char *url, const char *shown, struct err_ctx *err)
 {
-	static const char *const ok[] = {"file://", "http://", "https://", "git://"};
-	const char *colon, *slash;
+	static const char *const ok[] = {"file://", "http://", "https://", "git://", "ssh://"};
 
 	if (strlen(url) > SOURCE_GIT_MAX_URL)
 		return err_set(err, ERR_INVAL, "git URL longer than %u bytes",
@@ -331,13 +335,50 @@ static int url_check(const char *url, const char *shown, struct err_ctx *err)
 	if (strstr(url, "://") != NULL)
 		return err_set(err, ERR_UNSUPPORTED, "git URL scheme of %.*s is not supported",
 			       SOURCE_GIT_MSG_PATH, shown);
-	/* scp-like "user@host:path" is ssh; a plain path has no ':' before its first '/'. */
+	return 0; /* a plain path, or scp-like "user@host:path" (ssh) */
+}
+
+/* 1 when url is fetched over SSH: ssh:// or scp-like "[user@]host:path" (a ':' before
+ * any '/'). */
+static int url_is_ssh(const char *url)
+{
+	const char *colon, *slash;
+
+	if (str_has_prefix(url, "ssh://"))
+		return 1;
+	if (strstr(url, "://") != NULL)
+		return 0;
 	colon = strchr(url, ':');
 	slash = strchr(url, '/');
-	if (colon != NULL && (slash == NULL || colon < slash))
-		return err_set(err, ERR_UNSUPPORTED, "ssh git URL %.*s is not supported",
-			       SOURCE_GIT_MSG_PATH, shown);
-	return 0;
+	return colon != NULL && (slash == NULL || colon < slash);
+}
+
+/* The port of an SSH URL (22 unless ssh://host:port/ says otherwise). */
+static int url_ssh_port(const char *url)
+{
+	const char *h, *e, *c;
+	long port = 22;
+
+	if (!str_has_prefix(url, "ssh://"))
+		return 22;
+	h = url + 6;
+	e = h + strcspn(h, "/?#");
+	for (const char *a = h; a < e; a++)
+		if (*a == '@')
+			h = a + 1;
+	if (*h == '[') { /* [v6]:port */
+		const char *rb = memchr(h, ']', (size_t)(e - h));
+
+		c = rb != NULL && rb + 1 < e && rb[1] == ':' ? rb + 1 : NULL;
+	} else {
+		c = memchr(h, ':', (size_t)(e - h));
+	}
+	if (c != NULL && c + 1 < e) {
+		port = 0;
+		for (const char *d = c + 1; d < e && port <= 65535; d++)
+			port = *d >= '0' && *d <= '9' ? port * 10 + (*d - '0') : 65536;
+	}
+	return port > 0 && port <= 65535 ? (int)port : 22;
 }
 
 /* Replaces every occurrence of needle (when not empty) in msg with repl, in place. */
@@ -371,28 +412,77 @@ static int hexval(int c)
 }
 
 struct cred_state {
-	const char *username;	       /* borrowed */
-	const struct secbuf *password; /* borrowed */
-	int tries;
+	const struct source_git_opts *opts; /* borrowed */
+	int port;			    /* SSH: the server's port (known_hosts names) */
+	int tries, ssh_tries, user_tries;
+	int host_refused; /* the certificate callback refused the host key */
 };
 
 static int cred_cb(git_credential **out, const char *url, const char *user_from_url,
 		   unsigned int allowed, void *payload)
 {
 	struct cred_state *cs = payload;
+	const struct source_git_opts *o = cs->opts;
+	const char *user = user_from_url != NULL && *user_from_url != '\0' ? user_from_url
+			   : o->username != NULL && *o->username != '\0' ? o->username
+									  : "git";
 
 	(void)url;
-	(void)user_from_url;
-	if (cs->username == NULL || cs->password == NULL ||
-	    (allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT) == 0)
+	/* Offer each credential once: a refusal is final, not a reason to loop. */
+	if (o->ssh_key != NULL && (allowed & GIT_CREDENTIAL_SSH_MEMORY) != 0) {
+		if (cs->ssh_tries++ > 0) {
+			git_error_set_str(GIT_ERROR_SSH, "SSH key refused by the server");
+			return GIT_EAUTH;
+		}
+		return git_credential_ssh_key_memory_new(
+		    out, user, NULL, (const char *)o->ssh_key->data,
+		    o->ssh_passphrase != NULL ? (const char *)o->ssh_passphrase->data : NULL);
+	}
+	if (o->ssh_key != NULL && (allowed & GIT_CREDENTIAL_USERNAME) != 0) {
+		if (cs->user_tries++ > 0)
+			return GIT_EAUTH;
+		return git_credential_username_new(out, user);
+	}
+	if (o->username == NULL || o->password == NULL ||
+	    (allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT) == 0) {
+		if ((allowed & (GIT_CREDENTIAL_SSH_KEY | GIT_CREDENTIAL_SSH_MEMORY)) != 0) {
+			git_error_set_str(GIT_ERROR_SSH, "the server wants an SSH key and none is "
+							 "configured (sshPrivateKey)");
+			return GIT_EAUTH;
+		}
 		return GIT_PASSTHROUGH;
-	/* Offer the credentials once: a refusal is final, not a reason to loop. */
+	}
 	if (cs->tries++ > 0) {
 		git_error_set_str(GIT_ERROR_HTTP, "authentication refused");
 		return GIT_EAUTH;
 	}
-	return git_credential_userpass_plaintext_new(out, cs->username,
-						     (const char *)cs->password->data);
+	return git_credential_userpass_plaintext_new(out, o->username,
+						     (const char *)o->password->data);
+}
+
+/* SSH host keys are checked against the job's known_hosts; TLS certificates keep
+ * libgit2's own verification (the system CA bundle). */
+static int cert_cb(git_cert *cert, int valid, const char *host, void *payload)
+{
+	struct cred_state *cs = payload;
+	struct err_ctx kerr = {{0}};
+	const git_cert_hostkey *hk;
+
+	if (cert->cert_type != GIT_CERT_HOSTKEY_LIBSSH2)
+		return valid ? 0 : GIT_PASSTHROUGH;
+	hk = (const git_cert_hostkey *)cert;
+	if ((hk->type & GIT_CERT_SSH_RAW) == 0 || hk->hostkey == NULL || hk->hostkey_len == 0) {
+		cs->host_refused = 1;
+		git_error_set(GIT_ERROR_SSH, "SSH host key of %s not available: refused", host);
+		return GIT_ECERTIFICATE;
+	}
+	if (known_hosts_check(cs->opts->known_hosts, host, cs->port,
+			      (const unsigned char *)hk->hostkey, hk->hostkey_len, &kerr) != 0) {
+		cs->host_refused = 1;
+		git_error_set_str(GIT_ERROR_SSH, kerr.msg);
+		return GIT_ECERTIFICATE;
+	}
+	return 0;
 }
 
 /* Sets err from libgit2's last error, without any credential in it. */
@@ -641,7 +731,7 @@ static int do_fetch(git_repository *repo, const char *url, const char *revision,
 	git_strarray arr = {specs, 2};
 	git_fetch_options fo;
 	git_remote_create_options ro;
-	struct cred_state cs = {opts->username, opts->password, 0};
+	struct cred_state cs = {opts, url_ssh_port(url), 0, 0, 0, 0};
 	git_remote *remote = NULL;
 	char *extra = NULL, *local = NULL;
 	int ret = 0, r;
@@ -678,6 +768,7 @@ static int do_fetch(git_repository *repo, const char *url, const char *revision,
 		goto out;
 	}
 	fo.callbacks.credentials = cred_cb;
+	fo.callbacks.certificate_check = cert_cb;
 	fo.callbacks.payload = &cs;
 	fo.prune = GIT_FETCH_PRUNE;
 	fo.update_fetchhead = 0;
@@ -698,9 +789,11 @@ static int do_fetch(git_repository *repo, const char *url, const char *revision,
 	r = git_remote_fetch(remote, &arr, &fo, NULL);
 	if (r < 0) {
 		ret = git_fail(err,
-			       wd.timed_out				 ? ERR_TIMEOUT
-			       : r == GIT_EAUTH || r == GIT_ECERTIFICATE ? ERR_PERM
-									 : ERR_IO,
+			       wd.timed_out ? ERR_TIMEOUT
+			       : r == GIT_EAUTH || r == GIT_ECERTIFICATE || cs.host_refused ||
+					 cs.tries > 0 || cs.ssh_tries > 0
+				   ? ERR_PERM
+				   : ERR_IO,
 			       url, shown, opts->password, "cannot fetch");
 		goto out;
 	}
@@ -1108,7 +1201,7 @@ int source_git_fetch_opts(const char *url, const char *revision, const char *sub
 			  const char *scratch_dir, const struct source_git_opts *opts,
 			  struct tree *out, char **resolved, struct err_ctx *err)
 {
-	static const struct source_git_opts none = {NULL, NULL, NULL};
+	static const struct source_git_opts none = {0};
 	struct select_limits lim;
 	git_repository *repo = NULL;
 	git_remote *remote = NULL;
@@ -1136,6 +1229,12 @@ int source_git_fetch_opts(const char *url, const char *revision, const char *sub
 	ret = url_check(url, shown, err);
 	if (ret < 0)
 		goto out;
+	if (url_is_ssh(url) && opts->ssh_key == NULL) {
+		/* no key: libssh2 would try the agent or ~/.ssh; neither exists here */
+		ret = err_set(err, ERR_PERM, "%.*s is an SSH URL and no SSH private key is set "
+					     "(sshPrivateKey)", SOURCE_GIT_MSG_PATH, shown);
+		goto out;
+	}
 	ret = select_subpath_norm(subpath, &sub, err);
 	if (ret < 0)
 		goto out;
@@ -1145,6 +1244,7 @@ int source_git_fetch_opts(const char *url, const char *revision, const char *sub
 	ret = cache_open(scratch_dir, cache, &repo, err);
 	if (ret < 0)
 		goto out;
+	(void)utimensat(AT_FDCWD, cache, NULL, 0); /* most recently used (git_cache.h) */
 	ret = do_fetch(repo, url, revision, shown, opts, &remote, err);
 	if (ret < 0)
 		goto out;

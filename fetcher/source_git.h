@@ -10,10 +10,19 @@
  * hook); the executable bit is kept (0755 / 0644); the
  * select.h limits are checked from the object header before a blob is inflated.
  *
- * URLs: file://, plain paths, http://, https://, git://. ssh is refused (ERR_UNSUPPORTED)
- * until host keys are verified. Credentials come from the URL's userinfo or from
- * struct source_git_opts; they never appear in err (userinfo is stripped and the password
- * scrubbed from libgit2's messages). */
+ * URLs: file://, plain paths, http://, https://, git://, ssh:// and scp-like
+ * "user@host:path". Credentials come from the URL's userinfo or from struct
+ * source_git_opts; they never appear in err (userinfo is stripped and the password
+ * scrubbed from libgit2's messages), nor on disk (the cache is keyed by the URL without
+ * userinfo, and the remote is anonymous: no URL is written to the cache's config).
+ * SSH (libgit2 over libssh2): the private key is handed to libssh2 from memory (never
+ * written to a file); the server's host key is checked against opts->known_hosts
+ * (known_hosts.h) in the certificate callback: an unknown or different key fails the
+ * fetch with ERR_PERM before any credential is offered. SSH has the connect deadline of
+ * the watchdog stream, but libssh2 reads the socket itself, so the idle/total deadlines
+ * below do not cover a stalled SSH server.
+ * Shallow fetches: libgit2 1.5 has none (depth arrived in 1.7); the cache makes every
+ * fetch after the first incremental instead. */
 #ifndef SMC_FETCHER_SOURCE_GIT_H
 #define SMC_FETCHER_SOURCE_GIT_H
 
@@ -25,8 +34,12 @@
 /* Extra inputs of one fetch. All borrowed for the duration of the call. */
 struct source_git_opts {
 	const struct select_limits *limits; /* NULL → TREE_MAX_* defaults */
-	const char *username;		    /* HTTP basic auth user, NULL → none */
+	const char *username;		    /* HTTP basic auth user, NULL → none; SSH user
+					       when the URL names none (default "git") */
 	const struct secbuf *password;	    /* its password (text), NULL → none */
+	const struct secbuf *ssh_key;	    /* SSH private key (PEM/OpenSSH text), NULL → none */
+	const struct secbuf *ssh_passphrase; /* its passphrase, NULL → none */
+	const char *known_hosts;	    /* SSH known_hosts text, NULL → every host unknown */
 };
 
 /* libgit2 1.5 has no network timeouts: every TCP connection it makes (http, https,
@@ -47,7 +60,8 @@ void source_git_set_timeouts(long idle_ms, long total_ms);
 int source_git_init(void);
 
 /* Fetches url into scratch_dir/<sha256 of the URL without userinfo> (a bare repository,
- * created on first use, updated afterwards), resolves revision and reads the files under
+ * created on first use, updated afterwards, its mtime set to now for LRU eviction, see
+ * git_cache.h), resolves revision and reads the files under
  * subpath of that commit's tree into *out with paths relative to subpath.
  * revision: NULL/"" → the remote's HEAD; a branch; a tag; "refs/..."; a full or short
  * (≥ 4 hex digits) commit id. Branches win over tags, tags over commit ids.
@@ -56,8 +70,8 @@ int source_git_init(void);
  * commit id was asked for. On failure neither is written and err says why:
  * ERR_NOTFOUND (revision or subpath), ERR_IO (URL unreachable: libgit2's message),
  * ERR_TIMEOUT (the server stalled: see SOURCE_GIT_*_TIMEOUT_MS),
- * ERR_PERM (authentication, or a link leaving the tree), ERR_UNSUPPORTED (submodule,
- * URL scheme), ERR_TOOBIG (a limit), ERR_INVAL. */
+ * ERR_PERM (authentication, an unknown SSH host key, or a link leaving the tree),
+ * ERR_UNSUPPORTED (submodule, URL scheme), ERR_TOOBIG (a limit), ERR_INVAL. */
 int source_git_fetch(const char *url, const char *revision, const char *subpath,
 		     const char *scratch_dir, struct tree *out, char **resolved,
 		     struct err_ctx *err);

@@ -476,7 +476,7 @@ Test(source_git, limits_checked_before_reading)
 {
 	struct err_ctx err = {{0}};
 	struct select_limits lim;
-	struct source_git_opts o = {&lim, NULL, NULL};
+	struct source_git_opts o = {.limits = &lim};
 	char path[PATH_MAX], chunk[65536];
 	size_t n = (size_t)48 << 20;
 	int fd;
@@ -548,9 +548,12 @@ Test(source_git, unreachable_and_unsupported_urls)
 	cr_assert_null(strstr(err.msg, "alice"), "%s", err.msg);
 	snprintf(missing, sizeof(missing), "file://%s/no-such-repo", base);
 	fetch_fail(missing, NULL, NULL, NULL, ERR_IO, "no-such-repo", &err);
-	fetch_fail("ssh://git@example.invalid/repo.git", NULL, NULL, NULL, ERR_UNSUPPORTED,
-		   "ssh://", &err);
-	fetch_fail("git@example.invalid:org/repo.git", NULL, NULL, NULL, ERR_UNSUPPORTED, "ssh",
+	/* SSH without a private key is refused before connecting (no agent, no ~/.ssh) */
+	fetch_fail("ssh://git@example.invalid/repo.git", NULL, NULL, NULL, ERR_PERM,
+		   "no SSH private key", &err);
+	fetch_fail("git@example.invalid:org/repo.git", NULL, NULL, NULL, ERR_PERM,
+		   "no SSH private key", &err);
+	fetch_fail("ftp://example.invalid/repo.git", NULL, NULL, NULL, ERR_UNSUPPORTED, "scheme",
 		   &err);
 }
 
@@ -651,7 +654,7 @@ Test(source_git, http_basic_auth)
 {
 	struct err_ctx err = {{0}};
 	struct secbuf *pw = NULL, *bad = NULL;
-	struct source_git_opts o = {NULL, "alice", NULL};
+	struct source_git_opts o = {.username = "alice"};
 	char u[128], with_creds[160], wrong[160], sha[64];
 	struct tree t;
 	char *resolved;
