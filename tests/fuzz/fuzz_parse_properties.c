@@ -1,48 +1,12 @@
-/* fuzz_parse_properties.c — libFuzzer target for decryptor/parse_properties.c. Any input must give either
- * a refusal with one of the documented codes, an untouched output list and a message that
- * starts with the file name, or a list whose every entry has a key, a value and an origin
- * "f:<line>"; the same input must parse the same way twice. */
+/* fuzz_parse_properties.c — libFuzzer target for decryptor/parse_properties.c; the properties are in
+ * parse_fuzz_common.h. */
 /* FUZZ_LINK: decryptor */
-#include <stddef.h>
-#include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
-
 #include "decryptor/parse_properties.h"
+#include "tests/fuzz/parse_fuzz_common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct err_ctx err = {{0}};
-	struct kvlist l, again;
-	int rc, rc2;
-
-	kvlist_init(&l);
-	kvlist_init(&again);
-	rc = parse_properties("f", data, size, &l, &err);
-	if (rc != 0) {
-		if (!(rc == ERR_NOMEM || rc == ERR_INVAL || rc == ERR_TOOBIG))
-			abort();
-		if (l.n != 0 || strncmp(err.msg, "f:", 2) != 0)
-			abort();
-	}
-	for (size_t i = 0; i < l.n; i++) {
-		const struct kv *kv = &l.items[i];
-
-		if (kv->key == NULL || kv->value == NULL || kv->origin == NULL ||
-		    strncmp(kv->origin, "f:", 2) != 0 || kv->origin[2] < '1' || kv->origin[2] > '9')
-			abort();
-	}
-	rc2 = parse_properties("f", data, size, &again, NULL);
-	if (rc2 != rc || again.n != l.n)
-		abort();
-	for (size_t i = 0; i < l.n; i++) {
-		if (strcmp(l.items[i].key, again.items[i].key) != 0 ||
-		    !secbuf_eq(l.items[i].value, again.items[i].value))
-			abort();
-	}
-	kvlist_free(&again);
-	kvlist_free(&l);
-	return 0;
+	return parse_fuzz_one(parse_properties, 0, data, size);
 }
