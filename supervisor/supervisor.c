@@ -15,7 +15,14 @@
  *       and runs a job per config; smcd serves /healthz, /readyz and /metrics. --store
  *       points every config with the local provider at that store (tests, dev).
  *       Flags may also come from the environment: SMC_NAMESPACE, SMC_LABEL_SELECTOR,
- *       SMC_METRICS_PORT, SMC_LEADER_ELECT=true, SMC_LEASE_NAME, SMC_LEASE_NAMESPACE.
+ *       SMC_METRICS_PORT, SMC_LEADER_ELECT=true, SMC_LEASE_NAME, SMC_LEASE_NAMESPACE,
+ *       SMC_ARGOCD_NAMESPACE. --argocd-namespace NS (default argocd): where ArgoCD keeps
+ *       its repository Secrets and argocd-ssh-known-hosts-cm. --fetcher-ports P,P...: the
+ *       only TCP ports the fetcher may connect to (Landlock; default: any, since the
+ *       sources are only known job by job and a ruleset can never be widened again).
+ *   Both modes: --cache-dir DIR keeps the fetcher's Git clone cache there (default: the
+ *       per-run scratch directory), --cache-max BYTES caps it (LRU eviction). In one-shot
+ *       mode the fetcher may reach only the source URL's port (none for a local source).
  */
 #include "supervisor/supervisor.h"
 
@@ -45,6 +52,7 @@
 
 #define SHUTDOWN_GRACE_MS 3000
 #define ONCE_TIMEOUT_S 600 /* a one-shot job that takes longer than this is stopped */
+#define SUP_MAX_FETCHER_PORTS 16 /* = SANDBOX_MAX_PORTS */
 
 struct opts {
 	const char *config;
@@ -57,6 +65,10 @@ struct opts {
 	const char *kubeconfig, *context, *ns, *label_selector, *lease_name, *lease_ns, *identity;
 	const char *metrics_addr;
 	int metrics_port;
+	const char *argocd_ns;	   /* --argocd-namespace (cluster): Argo's repository Secrets */
+	const char *cache_dir;	   /* --cache-dir: the fetcher's Git clone cache (kept) */
+	const char *cache_max;	   /* --cache-max BYTES: its cap */
+	const char *fetcher_ports; /* --fetcher-ports P,P...: the only TCP ports it may reach */
 };
 
 /* Paths prepared for the children's sandboxes (they must outlive the children). */
@@ -68,6 +80,8 @@ struct prepared {
 	char keys[PATH_MAX];
 	char store[PATH_MAX]; /* absolute --store */
 	char kubeconfig[PATH_MAX];
+	char cache[PATH_MAX]; /* absolute --cache-dir */
+	char ports[SUP_MAX_FETCHER_PORTS][8];
 };
 
 static int usage(void)
@@ -77,7 +91,9 @@ static int usage(void)
 			"       smcd --cluster [--kubeconfig PATH] [--context C] [--namespace NS]\n"
 			"            [--label-selector SEL] [--metrics-port N] [--metrics-addr A]\n"
 			"            [--leader-elect] [--lease-name N] [--lease-namespace NS]\n"
-			"            [--identity ID] [--keys DIR] [--store PATH]\n");
+			"            [--identity ID] [--keys DIR] [--store PATH]\n"
+			"            [--argocd-namespace NS] [--fetcher-ports P,P...]\n"
+			"       both: [--cache-dir DIR] [--cache-max BYTES]\n");
 	return 2;
 }
 
@@ -124,6 +140,114 @@ static void give_to_role(const char *path, const char *role)
 			log_warn("sandbox.chown", "cannot give %s to %s: %s", path, role,
 				 strerror(errno));
 	}
+}
+
+/* The TCP port a source URL reaches: 0 for local paths and file://, -1 when unknown. */
+static long url_port(const char *url)
+{
+	static const struct {
+		const char *scheme;
+		long port;
+	} dflt[] = {{"http://", 80}, {"https://", 443}, {"ssh://", 22}, {"git://", 9418}};
+	const char *h = strstr(url, "://"), *e, *c;
+	long port = -1;
+
+	if (str_has_prefix(url, "file://"))
+		return 0;
+	if (h == NULL) { /* a path, or scp-like "user@host:path" (ssh) */
+		c = strchr(url, ':');
+		e = strchr(url, '/');
+		return c != NULL && (e == NULL || c < e) ? 22 : 0;
+	}
+	for (size_t i = 0; i < sizeof(dflt) / sizeof(dflt[0]); i++)
+		if (str_has_prefix(url, dflt[i].scheme))
+			port = dflt[i].port;
+	h += 3;
+	e = h + strcspn(h, "/?#");
+	for (const char *a = h; a < e; a++)
+		if (*a == '@')
+			h = a + 1;
+	c = *h == '[' ? memchr(h, ']', (size_t)(e - h)) : h;
+	c = c != NULL ? memchr(c, ':', (size_t)(e - c)) : NULL;
+	if (c != NULL && c + 1 < e) {
+		int64_t v;
+		char buf[8];
+
+		if ((size_t)(e - c - 1) >= sizeof(buf))
+			return -1;
+		memcpy(buf, c + 1, (size_t)(e - c - 1));
+		buf[e - c - 1] = '\0';
+		port = str_to_i64(buf, 1, 65535, &v) == 0 ? (long)v : -1;
+	}
+	return port;
+}
+
+/* Narrows the fetcher's TCP: --no-tcp for a local source, --port N for a known one; in
+ * cluster mode the list of --fetcher-ports (nothing: any port). */
+static int fetcher_net_args(struct sup *s, const struct opts *o, struct prepared *pp,
+			    const char *kind, const char *url, struct err_ctx *err)
+{
+	size_t n = 0;
+	int rc = 0;
+
+	if (o->fetcher_ports != NULL) {
+		const char *p = o->fetcher_ports;
+
+		while (*p != '\0') {
+			size_t len = strcspn(p, ",");
+			int64_t v;
+
+			if (n == SUP_MAX_FETCHER_PORTS || len == 0 || len >= sizeof(pp->ports[0]))
+				return err_set(err, ERR_INVAL, "--fetcher-ports: up to %d ports "
+							       "1..65535, comma-separated",
+					       SUP_MAX_FETCHER_PORTS);
+			memcpy(pp->ports[n], p, len);
+			pp->ports[n][len] = '\0';
+			if (str_to_i64(pp->ports[n], 1, 65535, &v) != 0)
+				return err_set(err, ERR_INVAL, "--fetcher-ports: bad port %s",
+					       pp->ports[n]);
+			n++;
+			p += len + (p[len] == ',');
+		}
+	} else if (kind != NULL) {
+		long port = strcmp(kind, "directory") == 0 ? 0 : url_port(url ? url : "");
+
+		if (port == 0)
+			return proctab_add_arg(&s->pt, ROLE_FETCHER, "--no-tcp") ? ERR_TOOBIG : 0;
+		if (port > 0)
+			(void)str_fmt(pp->ports[n++], sizeof(pp->ports[0]), "%ld", port);
+	}
+	for (size_t i = 0; i < n; i++) {
+		rc |= proctab_add_arg(&s->pt, ROLE_FETCHER, "--port");
+		rc |= proctab_add_arg(&s->pt, ROLE_FETCHER, pp->ports[i]);
+	}
+	return rc ? err_set(err, ERR_TOOBIG, "too many child arguments") : 0;
+}
+
+/* --cache-dir / --cache-max for the fetcher: the directory is created, given to the
+ * fetcher's uid and kept across runs (the clone cache). */
+static int fetcher_cache_args(struct sup *s, const struct opts *o, struct prepared *pp,
+			      struct err_ctx *err)
+{
+	int rc = 0;
+
+	if (o->cache_max != NULL) {
+		int64_t v;
+
+		if (str_to_i64(o->cache_max, 1, INT64_MAX, &v) != 0)
+			return err_set(err, ERR_INVAL, "--cache-max: a positive byte count");
+		rc |= proctab_add_arg(&s->pt, ROLE_FETCHER, "--cache-max");
+		rc |= proctab_add_arg(&s->pt, ROLE_FETCHER, o->cache_max);
+	}
+	if (o->cache_dir != NULL) {
+		if (mkdirs(o->cache_dir, 0700) != 0 || realpath(o->cache_dir, pp->cache) == NULL)
+			return err_set(err, ERR_IO, "--cache-dir %s: %s", o->cache_dir,
+				       strerror(errno));
+		give_to_role(pp->cache, "fetcher");
+		rc |= proctab_add_arg(&s->pt, ROLE_FETCHER, "--cache-dir");
+		rc |= proctab_add_arg(&s->pt, ROLE_FETCHER, pp->cache);
+	}
+	return rc ? err_set(err, ERR_TOOBIG, "too many child arguments") : 0;
 }
 
 /* Works out from the config what each child may touch, creates the store directory and
@@ -216,8 +340,13 @@ static int prepare(struct sup *s, const struct opts *o, struct prepared *pp, str
 		rc |= proctab_add_arg(&s->pt, ROLE_SYNCER, "--rw");
 		rc |= proctab_add_arg(&s->pt, ROLE_SYNCER, pp->store_dir);
 	}
-	if (rc != 0)
+	if (rc != 0) {
 		rc = err_set(err, ERR_TOOBIG, "too many child arguments");
+		goto out;
+	}
+	if ((rc = fetcher_cache_args(s, o, pp, err)) != 0)
+		goto out;
+	rc = fetcher_net_args(s, o, pp, cfg.job.source.kind, cfg.job.source.url, err);
 out:
 	smconfig_free(&cfg);
 	return rc;
@@ -274,6 +403,7 @@ static int prepare_cluster(struct sup *s, const struct opts *o, struct prepared 
 		    {"--lease-namespace", o->lease_ns},
 		    {"--identity", o->identity},
 		    {"--store", pp->store[0] ? pp->store : NULL},
+		    {"--argocd-namespace", o->argocd_ns},
 		};
 		for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
 			if (pairs[i][1] == NULL || *pairs[i][1] == '\0')
@@ -294,7 +424,9 @@ static int prepare_cluster(struct sup *s, const struct opts *o, struct prepared 
 	}
 	if (rc != 0)
 		return err_set(err, ERR_TOOBIG, "too many child arguments");
-	return 0;
+	if ((rc = fetcher_cache_args(s, o, pp, err)) != 0)
+		return rc;
+	return fetcher_net_args(s, o, pp, NULL, NULL, err);
 }
 
 static void publish_child_metrics(struct sup *s)
@@ -468,6 +600,10 @@ int main(int argc, char **argv)
 		{"leader-elect", no_argument, NULL, 'E'}, {"lease-name", required_argument, NULL, 'l'},
 		{"lease-namespace", required_argument, NULL, 'm'},
 		{"identity", required_argument, NULL, 'I'},
+		{"argocd-namespace", required_argument, NULL, 'a'},
+		{"cache-dir", required_argument, NULL, 'c'},
+		{"cache-max", required_argument, NULL, 'M'},
+		{"fetcher-ports", required_argument, NULL, 'p'},
 		{NULL, 0, NULL, 0}};
 	struct opts o = {.result_fd = STDOUT_FILENO, .metrics_port = 5000, .metrics_addr = "0.0.0.0"};
 	struct sup s;
@@ -498,6 +634,10 @@ int main(int argc, char **argv)
 		case 'l': o.lease_name = optarg; break;
 		case 'm': o.lease_ns = optarg; break;
 		case 'I': o.identity = optarg; break;
+		case 'a': o.argocd_ns = optarg; break;
+		case 'c': o.cache_dir = optarg; break;
+		case 'M': o.cache_max = optarg; break;
+		case 'p': o.fetcher_ports = optarg; break;
 		case 'P':
 			if (str_to_i64(optarg, 0, 65535, &v) != 0)
 				return usage();
@@ -521,6 +661,9 @@ int main(int argc, char **argv)
 			o.lease_name = getenv("SMC_LEASE_NAME");
 		if (o.lease_ns == NULL && getenv("SMC_LEASE_NAMESPACE"))
 			o.lease_ns = getenv("SMC_LEASE_NAMESPACE");
+		if (o.argocd_ns == NULL && getenv("SMC_ARGOCD_NAMESPACE") &&
+		    *getenv("SMC_ARGOCD_NAMESPACE"))
+			o.argocd_ns = getenv("SMC_ARGOCD_NAMESPACE");
 		if (getenv("SMC_LEADER_ELECT") && strcmp(getenv("SMC_LEADER_ELECT"), "true") == 0)
 			o.leader_elect = true;
 		if (getenv("SMC_METRICS_PORT") &&

@@ -17,6 +17,7 @@
 #include "common/xmalloc.h"
 #include "proto/fds.h"
 #include "proto/peer.h"
+#include "watcher/argo.h"
 #include "watcher/informer.h"
 #include "watcher/kube_exec.h"
 #include "watcher/leader.h"
@@ -44,9 +45,12 @@ static const struct {
     {"Bucket", "buckets"},
 };
 
+#define CLUSTER_APP_IDX (CLUSTER_NGROUPS + CLUSTER_NSOURCES) /* the Application informer */
+#define CLUSTER_MAX_LIST_SECRETS 4096 /* repository Secrets considered in one match */
+
 struct inf_ctx {
 	struct cluster *c;
-	int idx; /* 0..1: SecretManagerConfig groups; 2..4: Flux kinds */
+	int idx; /* 0..1: SecretManagerConfig groups; 2..4: Flux kinds; 5: Applications */
 };
 
 struct cluster {
@@ -57,7 +61,8 @@ struct cluster {
 	pid_t helper_pid;
 	struct informer *smc[CLUSTER_NGROUPS];
 	struct informer *src[CLUSTER_NSOURCES];
-	struct inf_ctx ctx[CLUSTER_NGROUPS + CLUSTER_NSOURCES];
+	struct informer *apps; /* argoproj.io/v1alpha1 Applications */
+	struct inf_ctx ctx[CLUSTER_NGROUPS + CLUSTER_NSOURCES + 1];
 	struct workqueue *wq;
 	struct leader *leader;
 	char identity[256];
@@ -91,6 +96,7 @@ int cluster_take_args(int *argc, char **argv, struct cluster_opts *o, struct err
 	    {"--lease-name", offsetof(struct cluster_opts, lease_name)},
 	    {"--lease-namespace", offsetof(struct cluster_opts, lease_ns)},
 	    {"--identity", offsetof(struct cluster_opts, identity)},
+	    {"--argocd-namespace", offsetof(struct cluster_opts, argocd_ns)},
 	};
 	int out = 1;
 
@@ -277,6 +283,13 @@ static void on_event(void *arg, enum informer_event ev, const json_t *old, const
 	struct cluster *c = x->c;
 	char key[WORKQUEUE_MAX_KEY + 1];
 
+	if (x->idx == CLUSTER_APP_IDX) {
+		/* a new synced revision (or new sources) reconciles the configs using it */
+		if (ev == INFORMER_ADD || ev == INFORMER_DELETE ||
+		    (ev == INFORMER_UPDATE && argo_app_changed(old, obj)))
+			enqueue_for_source(c, "Application", obj);
+		return;
+	}
 	if (x->idx >= CLUSTER_NGROUPS) {
 		const char *kind = flux_kinds[x->idx - CLUSTER_NGROUPS].kind;
 		const char *nrev = artifact_revision(obj), *orev = old ? artifact_revision(old) : NULL;
@@ -457,6 +470,150 @@ static int resolve_source(struct cluster *c, const json_t *obj, struct smconfig 
 	return 0;
 }
 
+/* The Secret that holds the Git credentials of url for this config (owned *out, NULL
+ * when none applies): sourceRef.gitCredentials, else Argo's repository Secrets. */
+static int find_git_secret(struct cluster *c, const json_t *obj, const char *url, json_t **out,
+			   char *why, size_t size)
+{
+	const json_t *gc = json_object_get(
+	    json_object_get(json_object_get(obj, "spec"), "sourceRef"), "gitCredentials");
+	const char *argo_ns = c->o.argocd_ns ? c->o.argocd_ns : ARGO_DEFAULT_NAMESPACE;
+	struct err_ctx err = {{0}};
+	json_t *list = NULL, *one = NULL;
+	const json_t *items, *m;
+	char path[1024];
+	int rc;
+
+	*out = NULL;
+	if (json_is_object(gc) && *jstr(gc, "name") != '\0') {
+		const char *ns = *jstr(gc, "namespace") ? jstr(gc, "namespace")
+							: jstr(meta_of(obj), "namespace");
+
+		if (str_fmt(path, sizeof(path), "/api/v1/namespaces/%s/secrets/%s", ns,
+			    jstr(gc, "name")) != 0)
+			return str_fmt(why, size, "sourceRef.gitCredentials: name too long"),
+			       ERR_INVAL;
+		if ((rc = kube_get(c->kc, path, &one, &err)) != 0) {
+			(void)str_fmt(why, size, "sourceRef.gitCredentials: Secret %s/%s: %s", ns,
+				      jstr(gc, "name"),
+				      rc == ERR_NOTFOUND ? "not found" : err.msg);
+			return rc;
+		}
+		*out = one;
+		return 0;
+	}
+	if (str_fmt(path, sizeof(path), "/api/v1/namespaces/%s/secrets", argo_ns) != 0 ||
+	    kube_path_add_query(path, sizeof(path), "labelSelector",
+				ARGO_SECRET_TYPE_LABEL " in (repository,repo-creds)") != 0)
+		return str_fmt(why, size, "--argocd-namespace too long"), ERR_INVAL;
+	if ((rc = kube_get(c->kc, path, &list, &err)) != 0) {
+		if (rc == ERR_NOTFOUND) /* no Argo namespace: public repositories only */
+			return 0;
+		(void)str_fmt(why, size, "cannot list the repository Secrets of %s: %s", argo_ns,
+			      err.msg);
+		return rc;
+	}
+	items = json_object_get(list, "items");
+	if (json_array_size(items) > CLUSTER_MAX_LIST_SECRETS) {
+		json_decref(list);
+		return str_fmt(why, size, "more than %d repository Secrets in %s",
+			       CLUSTER_MAX_LIST_SECRETS, argo_ns),
+		       ERR_TOOBIG;
+	}
+	m = argo_match_secret(items, url);
+	if (m != NULL)
+		*out = json_incref((json_t *)m);
+	json_decref(list);
+	return 0;
+}
+
+/* Argo's own known hosts (ConfigMap argocd-ssh-known-hosts-cm), owned *out or NULL. */
+static void argo_known_hosts(struct cluster *c, char **out)
+{
+	const char *argo_ns = c->o.argocd_ns ? c->o.argocd_ns : ARGO_DEFAULT_NAMESPACE;
+	struct err_ctx err = {{0}};
+	json_t *cm = NULL;
+	const char *v;
+	char path[1024];
+
+	*out = NULL;
+	if (str_fmt(path, sizeof(path), "/api/v1/namespaces/%s/configmaps/%s", argo_ns,
+		    ARGO_KNOWN_HOSTS_CM) != 0 ||
+	    kube_get(c->kc, path, &cm, &err) != 0)
+		return;
+	v = json_string_value(json_object_get(json_object_get(cm, "data"), ARGO_KNOWN_HOSTS_KEY));
+	if (v != NULL && strlen(v) <= MSG_MAX_KNOWN_HOSTS)
+		*out = xstrdup(v);
+	json_decref(cm);
+}
+
+static int url_is_ssh(const char *u)
+{
+	const char *colon = strchr(u, ':'), *slash = strchr(u, '/');
+
+	if (str_has_prefix(u, "ssh://"))
+		return 1;
+	return strstr(u, "://") == NULL && colon != NULL && (slash == NULL || colon < slash);
+}
+
+/* Resolves an ArgoCD Application sourceRef (argo.h rules) to the Git fields and the
+ * credentials of the job. 0 when ready; ERR_NOTFOUND: waiting (why says for what);
+ * otherwise why says what is wrong. */
+static int resolve_argo(struct cluster *c, const json_t *obj, struct smconfig *cfg, char *why,
+			size_t size)
+{
+	const char *ns = *cfg->ref_ns ? cfg->ref_ns : jstr(meta_of(obj), "namespace");
+	const json_t *app = c->apps ? informer_get(c->apps, ns, cfg->ref_name) : NULL;
+	struct job *j = &cfg->job;
+	struct argo_source as;
+	struct err_ctx err = {{0}};
+	json_t *secret = NULL;
+	char *kh = NULL;
+	int rc;
+
+	if (app == NULL) {
+		(void)str_fmt(why, size, "Application %s/%s not found, waiting for creation", ns,
+			      cfg->ref_name);
+		return ERR_NOTFOUND;
+	}
+	if ((rc = argo_pick_source(app, j->mode.kustomize_path, j->mode.base_path, &as, &err)) !=
+	    0) {
+		(void)str_copy(why, size, err.msg);
+		return rc == ERR_NOTFOUND ? ERR_UNSUPPORTED : rc;
+	}
+	free(j->source.url);
+	free(j->source.revision);
+	free(j->source.subpath);
+	j->source.url = xstrdup(as.url);
+	j->source.revision = xstrdup(as.revision);
+	j->source.subpath = xstrdup("");
+	if (j->source.url == NULL || j->source.revision == NULL || j->source.subpath == NULL)
+		return ERR_NOMEM;
+	if (*j->mode.kustomize_path == '\0' && *j->mode.base_path == '\0' && *as.path != '\0') {
+		free(j->mode.base_path);
+		if ((j->mode.base_path = xstrdup(as.path)) == NULL)
+			return ERR_NOMEM;
+	}
+	if ((rc = find_git_secret(c, obj, as.url, &secret, why, size)) != 0)
+		return rc == ERR_NOTFOUND ? ERR_PERM : rc; /* a named Secret that is missing */
+	if (url_is_ssh(as.url) &&
+	    (secret == NULL ||
+	     json_object_get(json_object_get(secret, "data"), "sshKnownHosts") == NULL))
+		argo_known_hosts(c, &kh);
+	if (secret != NULL) {
+		rc = argo_secret_to_source(secret, kh, &j->source, &err);
+		if (rc != 0)
+			(void)str_copy(why, size, err.msg);
+	} else if (kh != NULL) {
+		free(j->source.known_hosts);
+		j->source.known_hosts = kh;
+		kh = NULL;
+	}
+	free(kh);
+	json_decref(secret);
+	return rc;
+}
+
 /* Sends cfg's job to the fetcher and records it as the running job. 1 when sent. */
 static int start_job(struct cluster *c, const char *key, const json_t *obj, struct smconfig *cfg,
 		     bool finalize)
@@ -571,10 +728,25 @@ static int reconcile(struct cluster *c, const char *key)
 			return 0;
 		}
 	} else if (strcmp(cfg.ref_kind, "Application") == 0) {
-		finish_now(c, key, group, obj, STATUS_STALLED, "source",
-			   "ArgoCD Application sources are not supported in cluster mode yet", 0, true);
-		smconfig_free(&cfg);
-		return 0;
+		rc = resolve_argo(c, obj, &cfg, why, sizeof(why));
+		if (rc == ERR_NOTFOUND) {
+			log_info("source.waiting", "%s/%s: %s", ns, name, why);
+			finish_now(c, key, group, obj, STATUS_WAITING, "source", why,
+				   CLUSTER_SOURCE_RETRY_S, false);
+			smconfig_free(&cfg);
+			return 0;
+		}
+		if (rc == ERR_UNSUPPORTED || rc == ERR_INVAL) {
+			finish_now(c, key, group, obj, STATUS_STALLED, "source", why, 0, true);
+			smconfig_free(&cfg);
+			return 0;
+		}
+		if (rc != 0) { /* the credentials could not be read: retried with backoff */
+			log_warn("source.credentials", "%s/%s: %s", ns, name, why);
+			finish_now(c, key, group, obj, STATUS_FAILED, "source", why, 0, true);
+			smconfig_free(&cfg);
+			return 0;
+		}
 	}
 	rc = start_job(c, key, obj, &cfg, false);
 	if (rc != 1)
@@ -748,6 +920,7 @@ void cluster_free(struct cluster *c)
 		informer_free(c->smc[i]);
 	for (int i = 0; i < CLUSTER_NSOURCES; i++)
 		informer_free(c->src[i]);
+	informer_free(c->apps);
 	leader_free(c->leader);
 	workqueue_free(c->wq);
 	kube_client_free(c->kc);
@@ -796,17 +969,28 @@ static int make_informers(struct cluster *c, struct err_ctx *err)
 		    0)
 			return err_set(err, rc, "informer");
 	}
+	{
+		/* Applications of every namespace: Argo keeps them in its own, not the
+		 * configs' */
+		struct informer_opts io = {.paths = {"/apis/argoproj.io/v1alpha1/applications"}};
+
+		c->ctx[CLUSTER_APP_IDX] = (struct inf_ctx){c, CLUSTER_APP_IDX};
+		if ((rc = informer_new(c->kc, &io, on_event, &c->ctx[CLUSTER_APP_IDX], &c->apps)) !=
+		    0)
+			return err_set(err, rc, "informer");
+	}
 	return 0;
 }
 
 static void step_informers(struct cluster *c, int64_t now, int64_t *wait)
 {
-	struct informer *all[CLUSTER_NGROUPS + CLUSTER_NSOURCES];
+	struct informer *all[CLUSTER_NGROUPS + CLUSTER_NSOURCES + 1];
 	size_t n = 0;
 
 	/* sources first: a config's first reconcile finds its artifact in the cache */
 	for (int k = 0; k < CLUSTER_NSOURCES; k++)
 		all[n++] = c->src[k];
+	all[n++] = c->apps;
 	for (int g = 0; g < CLUSTER_NGROUPS; g++)
 		all[n++] = c->smc[g];
 	for (size_t i = 0; i < n; i++) {
@@ -829,6 +1013,8 @@ static bool all_synced(const struct cluster *c)
 		if (!informer_synced(c->src[k]) && !informer_absent(c->src[k]))
 			return false;
 	}
+	if (c->apps != NULL && !informer_synced(c->apps) && !informer_absent(c->apps))
+		return false;
 	for (int g = 0; g < CLUSTER_NGROUPS; g++) {
 		if (!informer_synced(c->smc[g]) && !informer_absent(c->smc[g]))
 			return false;

@@ -1,5 +1,6 @@
 /* cluster.h — the watcher in cluster mode: informers on SecretManagerConfigs (both API
- * groups) and Flux sources, the work queue, leader election, and the reconcile that turns a
+ * groups), Flux sources and ArgoCD Applications (all namespaces: Argo keeps them in its
+ * own; resolution and credentials in argo.h), the work queue, leader election, and the reconcile that turns a
  * config into a JOB and its RESULT into status, events and the next requeue.
  *
  * One job is in the pipeline at a time (the pipeline is one chain of processes); the queue
@@ -32,11 +33,14 @@ struct cluster_opts {
 	const char *lease_name, *lease_ns;
 	const char *identity;       /* this replica (POD_NAME or host name by default) */
 	const char *store;          /* --store: local provider path override */
+	const char *argocd_ns;      /* --argocd-namespace: where Argo keeps its repository
+	                               Secrets and known hosts (default "argocd") */
 };
 
 /* Takes the cluster options out of argv (--cluster, --kubeconfig P, --context C,
  * --namespace NS, --label-selector S, --leader-elect, --lease-name N, --lease-namespace NS,
- * --identity ID), compacting argv for procargs_parse. ERR_INVAL on a missing value. */
+ * --identity ID, --argocd-namespace NS), compacting argv for procargs_parse. ERR_INVAL on
+ * a missing value. */
 int cluster_take_args(int *argc, char **argv, struct cluster_opts *o, struct err_ctx *err);
 
 struct cluster;
