@@ -7,117 +7,57 @@
 #include <string.h>
 
 #include "decryptor/parse_env.h"
+#include "parse_cases.h"
 
-#define CANARY "C4N4RY-s3cr3t"
-
-struct want {
-	const char *key;
-	const char *val;
-	size_t vlen; /* 0: strlen(val) */
-	int line;
-};
-
-struct ok_case {
-	const char *name;
-	const char *in;
-	size_t inlen; /* 0: strlen(in) */
-	struct want w[6];
-	size_t nw;
-};
-
-static const struct ok_case ok_cases[] = {
-	{"basic", "A=1\nB=two\n", 0, {{"A", "1", 0, 1}, {"B", "two", 0, 2}}, 2},
-	{"no final newline", "A=1\nB=2", 0, {{"A", "1", 0, 1}, {"B", "2", 0, 2}}, 2},
-	{"quotes are literal", "D=\"q\"\nE='s'\n", 0, {{"D", "\"q\"", 0, 1}, {"E", "'s'", 0, 2}}, 2},
-	{"export is part of the key", "export F=2\n", 0, {{"export F", "2", 0, 1}}, 1},
-	{"split at first =", "G=a=b==\n", 0, {{"G", "a=b==", 0, 1}}, 1},
-	{"CRLF drops one CR", "A=1\r\nB=2\r\r\n", 0, {{"A", "1", 0, 1}, {"B", "2\r", 0, 2}}, 2},
-	{"inner CR stays", "A=1\rB=2\n", 0, {{"A", "1\rB=2", 0, 1}}, 1},
-	{"BOM on first line", "\xef\xbb\xbfK=1\n", 0, {{"K", "1", 0, 1}}, 1},
-	{"BOM on later line stays", "#c\n\xef\xbb\xbfK=1\n", 0, {{"\xef\xbb\xbfK", "1", 0, 2}}, 1},
-	{"BOM then spaces", "\xef\xbb\xbf  K=1\n", 0, {{"K", "1", 0, 1}}, 1},
-	{"leading unicode space trimmed", "\t X=1\n\xc2\xa0Y=2\n\xe3\x80\x80Z=3\n\xc2\x85W=4\n", 0,
-	 {{"X", "1", 0, 1}, {"Y", "2", 0, 2}, {"Z", "3", 0, 3}, {"W", "4", 0, 4}}, 4},
-	{"trailing spaces kept", "B = x \n", 0, {{"B ", " x ", 0, 1}}, 1},
-	{"comments and blanks", "# c\n\n   # d\n\r\nK=v # not a comment\n", 0,
-	 {{"K", "v # not a comment", 0, 5}}, 1},
-	{"no = means empty", "C\nD=\n", 0, {{"C", "", 0, 1}, {"D", "", 0, 2}}, 2},
-	{"empty key skipped", "=v\n\v=w\nK=1\n", 0, {{"K", "1", 0, 3}}, 1},
-	{"unicode", "\xc3\xa9=\xe2\x82\xac\xf0\x9f\x98\x80\n", 0,
-	 {{"\xc3\xa9", "\xe2\x82\xac\xf0\x9f\x98\x80", 0, 1}}, 1},
-	{"NUL in value", "A=x\0y\n", 6, {{"A", "x\0y", 3, 1}}, 1},
-	{"odd keys kept", ".=1\n..a=2\n1A=3\na/b=4\n", 0,
-	 {{".", "1", 0, 1}, {"..a", "2", 0, 2}, {"1A", "3", 0, 3}, {"a/b", "4", 0, 4}}, 4},
-	{"empty file", "", 0, {{0}}, 0},
-	{"only comments", "#a\n#b", 0, {{0}}, 0},
+static const struct parse_ok_case ok_cases[] = {
+	{"basic", "A=1\nB=two\n", {{"A", "1", 1}, {"B", "two", 2}}, 2},
+	{"no final newline", "A=1\nB=2", {{"A", "1", 1}, {"B", "2", 2}}, 2},
+	{"quotes are literal", "D=\"q\"\nE='s'\n", {{"D", "\"q\"", 1}, {"E", "'s'", 2}}, 2},
+	{"export is part of the key", "export F=2\n", {{"export F", "2", 1}}, 1},
+	{"split at first =", "G=a=b==\n", {{"G", "a=b==", 1}}, 1},
+	{"CRLF drops one CR", "A=1\r\nB=2\r\r\n", {{"A", "1", 1}, {"B", "2\r", 2}}, 2},
+	{"inner CR stays", "A=1\rB=2\n", {{"A", "1\rB=2", 1}}, 1},
+	{"BOM on first line", "\xef\xbb\xbfK=1\n", {{"K", "1", 1}}, 1},
+	{"BOM on later line stays", "#c\n\xef\xbb\xbfK=1\n", {{"\xef\xbb\xbfK", "1", 2}}, 1},
+	{"BOM then spaces", "\xef\xbb\xbf  K=1\n", {{"K", "1", 1}}, 1},
+	{"leading unicode space trimmed", "\t X=1\n\xc2\xa0Y=2\n\xe3\x80\x80Z=3\n\xc2\x85W=4\n",
+	 {{"X", "1", 1}, {"Y", "2", 2}, {"Z", "3", 3}, {"W", "4", 4}}, 4},
+	{"trailing spaces kept", "B = x \n", {{"B ", " x ", 1}}, 1},
+	{"comments and blanks", "# c\n\n   # d\n\r\nK=v # not a comment\n",
+	 {{"K", "v # not a comment", 5}}, 1},
+	{"no = means empty", "C\nD=\n", {{"C", "", 1}, {"D", "", 2}}, 2},
+	{"empty key skipped", "=v\n\v=w\nK=1\n", {{"K", "1", 3}}, 1},
+	{"unicode", "\xc3\xa9=\xe2\x82\xac\xf0\x9f\x98\x80\n",
+	 {{"\xc3\xa9", "\xe2\x82\xac\xf0\x9f\x98\x80", 1}}, 1},
+	{"NUL in value", "A=x\0y\n", {{"A", "x\0y", 1, 3}}, 1, 6},
+	{"odd keys kept", ".=1\n..a=2\n1A=3\na/b=4\n",
+	 {{".", "1", 1}, {"..a", "2", 2}, {"1A", "3", 3}, {"a/b", "4", 4}}, 4},
+	{"empty file", "", {{0}}, 0},
+	{"only comments", "#a\n#b", {{0}}, 0},
 };
 
 Test(parse_env, table)
 {
-	for (size_t c = 0; c < sizeof(ok_cases) / sizeof(ok_cases[0]); c++) {
-		const struct ok_case *k = &ok_cases[c];
-		size_t n = k->inlen ? k->inlen : strlen(k->in);
-		struct err_ctx err = {{0}};
-		struct kvlist l;
-		int rc;
-
-		kvlist_init(&l);
-		rc = parse_env("f.env", (const uint8_t *)k->in, n, &l, &err);
-		cr_assert_eq(rc, 0, "%s: rc %d (%s)", k->name, rc, err.msg);
-		cr_assert_eq(l.n, k->nw, "%s: %zu keys", k->name, l.n);
-		for (size_t i = 0; i < k->nw; i++) {
-			const struct want *w = &k->w[i];
-			size_t vl = w->vlen ? w->vlen : strlen(w->val);
-			char origin[64];
-
-			cr_assert_str_eq(l.items[i].key, w->key, "%s: key %zu", k->name, i);
-			cr_assert(secbuf_eq_mem(l.items[i].value, w->val, vl), "%s: value of %s",
-				  k->name, w->key);
-			snprintf(origin, sizeof(origin), "f.env:%d", w->line);
-			cr_assert_str_eq(l.items[i].origin, origin, "%s", k->name);
-			cr_assert_null(l.items[i].group);
-		}
-		kvlist_free(&l);
-	}
+	parse_cases_ok(parse_env, "f.env", PARSE_CASES_IN_ORDER, ok_cases,
+		       sizeof(ok_cases) / sizeof(ok_cases[0]));
 }
 
-struct bad_case {
-	const char *name;
-	const char *in;
-	size_t inlen;
-	int rc;
-	const char *msg_has; /* substring the message must contain */
-};
-
-static const struct bad_case bad_cases[] = {
-	{"invalid utf8", "A=1\nB=2\nC=" CANARY "\xff\n", 0, ERR_INVAL, "f.env:3: invalid UTF-8"},
-	{"surrogate", "A=" CANARY "\xed\xa0\x80\n", 0, ERR_INVAL, "f.env:1:"},
-	{"overlong", "A=" CANARY "\xc0\xaf\n", 0, ERR_INVAL, "f.env:1:"},
-	{"invalid utf8 in comment", "#\xff\n", 0, ERR_INVAL, "f.env:1:"},
-	{"repeated key", "#c\nA=" CANARY "\nB=2\nA=" CANARY "2\n", 0, ERR_CONFLICT,
+static const struct parse_bad_case bad_cases[] = {
+	{"invalid utf8", "A=1\nB=2\nC=" CANARY "\xff\n", ERR_INVAL, "f.env:3: invalid UTF-8"},
+	{"surrogate", "A=" CANARY "\xed\xa0\x80\n", ERR_INVAL, "f.env:1:"},
+	{"overlong", "A=" CANARY "\xc0\xaf\n", ERR_INVAL, "f.env:1:"},
+	{"invalid utf8 in comment", "#\xff\n", ERR_INVAL, "f.env:1:"},
+	{"repeated key", "#c\nA=" CANARY "\nB=2\nA=" CANARY "2\n", ERR_CONFLICT,
 	 "f.env:4: key \"A\" repeats the key of line 2"},
-	{"earliest repeat reported", "B=1\nA=1\nA=2\nB=2\n", 0, ERR_CONFLICT,
+	{"earliest repeat reported", "B=1\nA=1\nA=2\nB=2\n", ERR_CONFLICT,
 	 "f.env:3: key \"A\" repeats the key of line 2"},
-	{"NUL in key", "A\0B=" CANARY "\n", 11 + sizeof(CANARY) - 1 - 6, ERR_INVAL,
-	 "f.env:1: key contains a NUL byte"},
+	{"NUL in key", "A\0B=" CANARY "\n", ERR_INVAL, "f.env:1: key contains a NUL byte",
+	 11 + sizeof(CANARY) - 1 - 6},
 };
 
 Test(parse_env, errors)
 {
-	for (size_t c = 0; c < sizeof(bad_cases) / sizeof(bad_cases[0]); c++) {
-		const struct bad_case *k = &bad_cases[c];
-		size_t n = k->inlen ? k->inlen : strlen(k->in);
-		struct err_ctx err = {{0}};
-		struct kvlist l;
-		int rc;
-
-		kvlist_init(&l);
-		rc = parse_env("f.env", (const uint8_t *)k->in, n, &l, &err);
-		cr_assert_eq(rc, k->rc, "%s: rc %d want %d (%s)", k->name, rc, k->rc, err.msg);
-		cr_assert_eq(l.n, 0, "%s: out written on failure", k->name);
-		cr_assert(strstr(err.msg, k->msg_has) != NULL, "%s: message '%s'", k->name, err.msg);
-		cr_assert(strstr(err.msg, CANARY) == NULL, "%s: value leaked", k->name);
-	}
+	parse_cases_bad(parse_env, "f.env", bad_cases, sizeof(bad_cases) / sizeof(bad_cases[0]));
 }
 
 Test(parse_env, nul_key_length_is_right)

@@ -8,23 +8,9 @@
 #include <string.h>
 
 #include "decryptor/parse_properties.h"
+#include "parse_cases.h"
 
-#define CANARY "C4N4RY-s3cr3t"
-
-struct want {
-	const char *key;
-	const char *val;
-	int line;
-};
-
-struct ok_case {
-	const char *name;
-	const char *in;
-	struct want w[5];
-	size_t nw;
-};
-
-static const struct ok_case ok_cases[] = {
+static const struct parse_ok_case ok_cases[] = {
 	{"separators", "a=1\nb:2\nc 3\nd\t4\ne\f5\n", {{"a", "1", 1}, {"b", "2", 2}, {"c", "3", 3}, {"d", "4", 4}, {"e", "5", 5}}, 5},
 	{"space around separator", "a   =   b  \nc : = d\n", {{"a", "b  ", 1}, {"c", "= d", 2}}, 2},
 	{"second separator is value", "a:=b\nb==c\n", {{"a", "=b", 1}, {"b", "=c", 2}}, 2},
@@ -55,29 +41,8 @@ static const struct ok_case ok_cases[] = {
 
 Test(parse_properties, table)
 {
-	for (size_t c = 0; c < sizeof(ok_cases) / sizeof(ok_cases[0]); c++) {
-		const struct ok_case *k = &ok_cases[c];
-		struct err_ctx err = {{0}};
-		struct kvlist l;
-		int rc;
-
-		kvlist_init(&l);
-		rc = parse_properties("a.properties", (const uint8_t *)k->in, strlen(k->in), &l, &err);
-		cr_assert_eq(rc, 0, "%s: rc %d (%s)", k->name, rc, err.msg);
-		cr_assert_eq(l.n, k->nw, "%s: %zu keys", k->name, l.n);
-		for (size_t i = 0; i < k->nw; i++) {
-			const struct want *w = &k->w[i];
-			struct kv *kv = kvlist_find(&l, w->key);
-			char origin[64];
-
-			cr_assert_not_null(kv, "%s: key '%s' missing", k->name, w->key);
-			cr_assert(secbuf_eq_mem(kv->value, w->val, strlen(w->val)),
-				  "%s: value of '%s'", k->name, w->key);
-			snprintf(origin, sizeof(origin), "a.properties:%d", w->line);
-			cr_assert_str_eq(kv->origin, origin, "%s", k->name);
-		}
-		kvlist_free(&l);
-	}
+	parse_cases_ok(parse_properties, "a.properties", PARSE_CASES_BY_KEY, ok_cases,
+		       sizeof(ok_cases) / sizeof(ok_cases[0]));
 }
 
 Test(parse_properties, nul_in_value_is_kept)
@@ -90,14 +55,7 @@ Test(parse_properties, nul_in_value_is_kept)
 	kvlist_free(&l);
 }
 
-struct bad_case {
-	const char *name;
-	const char *in;
-	int rc;
-	const char *msg_has;
-};
-
-static const struct bad_case bad_cases[] = {
+static const struct parse_bad_case bad_cases[] = {
 	{"short \\u", "a=1\nb=" CANARY "\\u12", ERR_INVAL, "a.properties:2: malformed \\uxxxx encoding"},
 	{"non-hex \\u", "#c\n\nb=" CANARY "\\u12G4x\n", ERR_INVAL, "a.properties:3: malformed"},
 	{"bad \\u in key", "k\\uZZZZ=" CANARY "\n", ERR_INVAL, "a.properties:1: malformed"},
@@ -112,19 +70,7 @@ static const struct bad_case bad_cases[] = {
 
 Test(parse_properties, errors)
 {
-	for (size_t c = 0; c < sizeof(bad_cases) / sizeof(bad_cases[0]); c++) {
-		const struct bad_case *k = &bad_cases[c];
-		struct err_ctx err = {{0}};
-		struct kvlist l;
-		int rc;
-
-		kvlist_init(&l);
-		rc = parse_properties("a.properties", (const uint8_t *)k->in, strlen(k->in), &l, &err);
-		cr_assert_eq(rc, k->rc, "%s: rc %d want %d (%s)", k->name, rc, k->rc, err.msg);
-		cr_assert_eq(l.n, 0, "%s", k->name);
-		cr_assert(strstr(err.msg, k->msg_has) != NULL, "%s: message '%s'", k->name, err.msg);
-		cr_assert(strstr(err.msg, CANARY) == NULL, "%s: value leaked", k->name);
-	}
+	parse_cases_bad(parse_properties, "a.properties", bad_cases, sizeof(bad_cases) / sizeof(bad_cases[0]));
 }
 
 Test(parse_properties, logical_line_limit)

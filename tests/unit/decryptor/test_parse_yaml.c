@@ -7,23 +7,9 @@
 #include <string.h>
 
 #include "decryptor/parse_yaml.h"
+#include "parse_cases.h"
 
-#define CANARY "C4N4RY-s3cr3t"
-
-struct want {
-	const char *key;
-	const char *val;
-	int line;
-};
-
-struct ok_case {
-	const char *name;
-	const char *in;
-	struct want w[8];
-	size_t nw;
-};
-
-static const struct ok_case ok_cases[] = {
+static const struct parse_ok_case ok_cases[] = {
 	{"nested maps", "a:\n  b: 1\n  c: x\nd: y\n", {{"a.b", "1", 2}, {"a.c", "x", 3}, {"d", "y", 4}}, 3},
 	{"sequences", "a:\n  - x\n  - b: y\n    c: [1, 2]\n",
 	 {{"a[0]", "x", 2}, {"a[1].b", "y", 3}, {"a[1].c[0]", "1", 4}, {"a[1].c[1]", "2", 4}}, 4},
@@ -51,38 +37,11 @@ static const struct ok_case ok_cases[] = {
 
 Test(parse_yaml, table)
 {
-	for (size_t c = 0; c < sizeof(ok_cases) / sizeof(ok_cases[0]); c++) {
-		const struct ok_case *k = &ok_cases[c];
-		struct err_ctx err = {{0}};
-		struct kvlist l;
-		int rc;
-
-		kvlist_init(&l);
-		rc = parse_yaml("s.yaml", (const uint8_t *)k->in, strlen(k->in), &l, &err);
-		cr_assert_eq(rc, 0, "%s: rc %d (%s)", k->name, rc, err.msg);
-		cr_assert_eq(l.n, k->nw, "%s: %zu keys", k->name, l.n);
-		for (size_t i = 0; i < k->nw; i++) {
-			const struct want *w = &k->w[i];
-			char origin[64];
-
-			cr_assert_str_eq(l.items[i].key, w->key, "%s: key %zu", k->name, i);
-			cr_assert(secbuf_eq_mem(l.items[i].value, w->val, strlen(w->val)),
-				  "%s: value of %s", k->name, w->key);
-			snprintf(origin, sizeof(origin), "s.yaml:%d", w->line);
-			cr_assert_str_eq(l.items[i].origin, origin, "%s: %s", k->name, w->key);
-		}
-		kvlist_free(&l);
-	}
+	parse_cases_ok(parse_yaml, "s.yaml", PARSE_CASES_IN_ORDER, ok_cases,
+		       sizeof(ok_cases) / sizeof(ok_cases[0]));
 }
 
-struct bad_case {
-	const char *name;
-	const char *in;
-	int rc;
-	const char *msg_has;
-};
-
-static const struct bad_case bad_cases[] = {
+static const struct parse_bad_case bad_cases[] = {
 	{"two documents", "a: " CANARY "\n---\nb: 2\n", ERR_INVAL, "s.yaml:2: more than one YAML document"},
 	{"top-level sequence", "- " CANARY "\n", ERR_INVAL, "s.yaml:1: the top level must be a mapping"},
 	{"top-level scalar", CANARY "\n", ERR_INVAL, "s.yaml:1: the top level must be a mapping"},
@@ -100,19 +59,7 @@ static const struct bad_case bad_cases[] = {
 
 Test(parse_yaml, errors)
 {
-	for (size_t c = 0; c < sizeof(bad_cases) / sizeof(bad_cases[0]); c++) {
-		const struct bad_case *k = &bad_cases[c];
-		struct err_ctx err = {{0}};
-		struct kvlist l;
-		int rc;
-
-		kvlist_init(&l);
-		rc = parse_yaml("s.yaml", (const uint8_t *)k->in, strlen(k->in), &l, &err);
-		cr_assert_eq(rc, k->rc, "%s: rc %d want %d (%s)", k->name, rc, k->rc, err.msg);
-		cr_assert_eq(l.n, 0, "%s", k->name);
-		cr_assert(strstr(err.msg, k->msg_has) != NULL, "%s: message '%s'", k->name, err.msg);
-		cr_assert(strstr(err.msg, CANARY) == NULL, "%s: value leaked: %s", k->name, err.msg);
-	}
+	parse_cases_bad(parse_yaml, "s.yaml", bad_cases, sizeof(bad_cases) / sizeof(bad_cases[0]));
 }
 
 Test(parse_yaml, billion_laughs_refused)
