@@ -12,6 +12,7 @@ int cmd_kube(int argc, char **argv, int msmctl);
 int cmd_parse(int argc, char **argv);             /* smc parse (cli/cmd_parse.c) */
 int cmd_build(int argc, char **argv);             /* smc build (cli/cmd_build.c) */
 int cmd_decrypt(int argc, char **argv);           /* smc decrypt */
+int cmd_tap(int argc, char **argv);               /* smc tap */
 int cmd_encrypt(int argc, char **argv);           /* smc encrypt */
 
 /* Prints "smc: <msg>" on stderr. */

@@ -29,6 +29,8 @@ static int usage(FILE *f)
 	      "        print a value from the embedded store\n"
 	      "  ls [--store PATH]\n"
 	      "        list the embedded store: kinds, names, versions, owners (no values)\n"
+	      "  tap --socket PATH\n"
+	      "        the pipeline's messages as JSON lines, secret fields as their lengths\n"
 	      "  decrypt [--keys DIR | --identity FILE] FILE\n"
 	      "        print the plaintext of a SOPS file (any store) or a plain age file\n"
 	      "  encrypt --age RECIPIENT... | --pgp FPR... --pgp-pubkey FILE...\n"
@@ -71,6 +73,8 @@ int main(int argc, char **argv)
 		return cmd_sync(argc - 1, argv + 1, 1);
 	if (strcmp(cmd, "get") == 0)
 		return cmd_get(argc - 1, argv + 1);
+	if (strcmp(cmd, "tap") == 0)
+		return cmd_tap(argc - 1, argv + 1);
 	if (strcmp(cmd, "decrypt") == 0)
 		return cmd_decrypt(argc - 1, argv + 1);
 	if (strcmp(cmd, "encrypt") == 0)

@@ -185,6 +185,22 @@ out:
 	return rc;
 }
 
+static msg_tap_fn msg_tap;
+static void *msg_tap_arg;
+
+void msg_set_tap(msg_tap_fn fn, void *arg)
+{
+	msg_tap = fn;
+	msg_tap_arg = arg;
+}
+
+static void msg_tapped(int sock, const struct msg *m, int sent)
+{
+	if (msg_tap != NULL && m->type != MSG_LOG && m->type != MSG_TAP &&
+	    m->type != MSG_METRICS)
+		msg_tap(sock, m, sent, msg_tap_arg);
+}
+
 int msg_send(int sock, const struct msg *m)
 {
 	struct secbuf *sb = NULL;
@@ -194,6 +210,8 @@ int msg_send(int sock, const struct msg *m)
 		return rc;
 	rc = frame_write(sock, sb->data, sb->len, m->fd);
 	secbuf_free(sb);
+	if (rc == 0)
+		msg_tapped(sock, m, 1);
 	return rc;
 }
 
@@ -225,6 +243,7 @@ int msg_recv(int sock, size_t cap, struct msg *out, struct err_ctx *err)
 	tmp.fd = fd;
 	fd = -1;
 	*out = tmp;
+	msg_tapped(sock, out, 0);
 out:
 	if (fd >= 0)
 		(void)close(fd);

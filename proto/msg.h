@@ -205,6 +205,12 @@ int msg_decode(const uint8_t *p, size_t n, struct msg *out, struct err_ctx *err)
 /* A JSON text of the redacted encoding (one line, no newline). Owned (free()). */
 int msg_to_tap_json(const struct msg *m, char **out);
 
+/* A tap sees every message this process sends or receives on a socket (sent = 1 or 0),
+ * after it went out or was decoded. LOG, TAP and METRICS are never shown to it. */
+typedef void (*msg_tap_fn)(int sock, const struct msg *m, int sent, void *arg);
+/* Installs (fn != NULL) or removes the process's tap. */
+void msg_set_tap(msg_tap_fn fn, void *arg);
+
 /* Encodes m, frames it and writes it to the socket fd; passes m->fd with SCM_RIGHTS when
  * it is >= 0 (the caller keeps ownership of m->fd). */
 int msg_send(int sock, const struct msg *m);

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -116,11 +117,48 @@ static int take_edge(const struct peer *peers, size_t n, bool *active, enum msg_
 		       m->u.edge.peer, msg_role_name(me));
 }
 
+/* The tap of a child: which socket leads to whom, to name the edge of each message. */
+static struct {
+	const struct peer *peers;
+	size_t n;
+	enum msg_role me;
+} peer_tap;
+
+static void peer_tap_send(int sock, const struct msg *m, int sent, void *arg)
+{
+	const char *other = "?";
+	char edge[64];
+	struct msg t;
+	char *json = NULL;
+
+	(void)arg;
+	for (size_t i = 0; i < peer_tap.n; i++) {
+		if (peer_tap.peers[i].fd == sock)
+			other = msg_role_name(peer_tap.peers[i].role);
+	}
+	if (msg_to_tap_json(m, &json) != 0)
+		return;
+	snprintf(edge, sizeof(edge), "%s-%s", msg_role_name(peer_tap.me), other);
+	msg_init(&t, MSG_TAP);
+	t.u.tap.edge = edge;
+	t.u.tap.direction = (char *)(sent ? "send" : "recv");
+	t.u.tap.json = json;
+	(void)msg_send(peer_tap.peers[0].fd, &t); /* never tapped itself (TAP) */
+	free(json);
+}
+
 int peer_serve_one(const struct peer *peers, size_t n, bool *active, size_t i,
 		   enum msg_role me, peer_handler_fn fn, void *arg, struct err_ctx *err)
 {
 	struct msg m;
-	int rc = peer_recv(&peers[i], me, &m, err);
+	int rc;
+
+	peer_tap.peers = peers;
+	peer_tap.n = n;
+	peer_tap.me = me;
+	rc = peer_recv(&peers[i], me, &m, err);
+	if (rc == 0 && m.type == MSG_TAP_ATTACH)
+		msg_set_tap(m.u.tap_attach.enable ? peer_tap_send : NULL, NULL);
 
 	if (rc == ERR_EOF && i > 0) {
 		/* a pipeline peer died: wait for the supervisor's EDGE */

@@ -48,6 +48,7 @@
 #include "common/smconfig.h"
 #include "common/str.h"
 #include "proto/peer.h"
+#include "supervisor/tap_server.h"
 #include "supervisor/metrics_http.h"
 
 #define SHUTDOWN_GRACE_MS 3000
@@ -69,6 +70,7 @@ struct opts {
 	const char *cache_dir;	   /* --cache-dir: the fetcher's Git clone cache (kept) */
 	const char *cache_max;	   /* --cache-max BYTES: its cap */
 	const char *fetcher_ports; /* --fetcher-ports P,P...: the only TCP ports it may reach */
+	const char *tap_socket;	   /* --tap-socket PATH (or $SMC_TAP_SOCKET): `smc tap` reads it */
 };
 
 /* Paths prepared for the children's sandboxes (they must outlive the children). */
@@ -475,6 +477,20 @@ static void on_child_exit(struct sup *s, struct child *c, int status)
 	}
 }
 
+/* Tells every child to mirror its traffic (a tap client is connected) or to stop. */
+static void tap_attach_all(struct sup *s)
+{
+	struct msg m;
+
+	msg_init(&m, MSG_TAP_ATTACH);
+	m.u.tap_attach.enable = tap_server_active(s->tap);
+	for (size_t i = 0; i < PROCTAB_NCHILD; i++) {
+		if (s->pt.children[i].ctl >= 0 && s->pt.children[i].pid > 0)
+			(void)msg_send(s->pt.children[i].ctl, &m);
+	}
+	log_info("tap", "tap %s", m.u.tap_attach.enable ? "attached" : "detached");
+}
+
 static void restart_dead(struct sup *s)
 {
 	struct err_ctx err = {{0}};
@@ -489,6 +505,8 @@ static void restart_dead(struct sup *s)
 			log_error("child.restart", "restarting %s failed: %s", c->name, err.msg);
 		else
 			log_warn("child.restart", "restarted %s (restart %u)", c->name, c->restarts);
+		if (tap_server_active(s->tap))
+			tap_attach_all(s);
 		/* each crash doubles the wait before the next restart; a child that stays up
 		 * for PROCTAB_STABLE_S starts again from the minimum (on_child_exit) */
 		c->backoff_ms = c->backoff_ms * 2 > PROCTAB_BACKOFF_MAX_MS ? PROCTAB_BACKOFF_MAX_MS
@@ -499,7 +517,8 @@ static void restart_dead(struct sup *s)
 
 static int loop(struct sup *s, const struct opts *o, const struct prepared *pp, int sfd)
 {
-	struct pollfd pfd[PROCTAB_NCHILD + 1];
+	struct pollfd pfd[PROCTAB_NCHILD + 1 + TAP_SERVER_MAX_CLIENTS + 1];
+	size_t ntap;
 	time_t start = time(NULL);
 	int64_t next_run = 0;
 	int64_t interval = SMCONFIG_DEFAULT_INTERVAL;
@@ -533,11 +552,15 @@ static int loop(struct sup *s, const struct opts *o, const struct prepared *pp, 
 			pfd[i + 1].fd = s->pt.children[i].ctl;
 			pfd[i + 1].events = POLLIN;
 		}
-		n = poll(pfd, PROCTAB_NCHILD + 1, 1000);
+		ntap = tap_server_pollfds(s->tap, pfd + PROCTAB_NCHILD + 1,
+					  sizeof(pfd) / sizeof(pfd[0]) - PROCTAB_NCHILD - 1);
+		n = poll(pfd, PROCTAB_NCHILD + 1 + ntap, 1000);
 		if (n < 0 && errno != EINTR)
 			return ERR_IO;
 		if (n <= 0)
 			continue;
+		if (ntap > 0 && tap_server_handle(s->tap, pfd + PROCTAB_NCHILD + 1, ntap))
+			tap_attach_all(s);
 		if (pfd[0].revents & POLLIN) {
 			struct signalfd_siginfo si;
 
@@ -604,6 +627,7 @@ int main(int argc, char **argv)
 		{"cache-dir", required_argument, NULL, 'c'},
 		{"cache-max", required_argument, NULL, 'M'},
 		{"fetcher-ports", required_argument, NULL, 'p'},
+		{"tap-socket", required_argument, NULL, 'T'},
 		{NULL, 0, NULL, 0}};
 	struct opts o = {.result_fd = STDOUT_FILENO, .metrics_port = 5000, .metrics_addr = "0.0.0.0"};
 	struct sup s;
@@ -638,6 +662,7 @@ int main(int argc, char **argv)
 		case 'c': o.cache_dir = optarg; break;
 		case 'M': o.cache_max = optarg; break;
 		case 'p': o.fetcher_ports = optarg; break;
+		case 'T': o.tap_socket = optarg; break;
 		case 'P':
 			if (str_to_i64(optarg, 0, 65535, &v) != 0)
 				return usage();
@@ -674,6 +699,12 @@ int main(int argc, char **argv)
 	} else if (o.config == NULL || optind != argc)
 		return usage();
 	s.once = o.once;
+	if (o.tap_socket == NULL && getenv("SMC_TAP_SOCKET") && *getenv("SMC_TAP_SOCKET"))
+		o.tap_socket = getenv("SMC_TAP_SOCKET");
+	if (o.tap_socket != NULL && tap_server_open(o.tap_socket, &s.tap, &err) != 0) {
+		log_error("tap", "%s", err.msg);
+		return 2;
+	}
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);
 	sigaddset(&mask, SIGTERM);
@@ -737,6 +768,7 @@ out:
 		}
 	}
 	json_decref(s.result);
+	tap_server_close(s.tap);
 	close(sfd);
 	return code;
 }

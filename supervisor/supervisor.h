@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "supervisor/proctab.h"
+#include "supervisor/tap_server.h"
 
 struct sup {
 	struct proctab pt;
@@ -15,6 +16,7 @@ struct sup {
 	bool stopping;       /* SIGTERM/SIGINT seen */
 	json_t *result;      /* last RESULT as JSON (owned) */
 	int result_code;     /* its code (0 success) */
+	struct tap_server *tap; /* --tap-socket, or NULL */
 	uint64_t jobs_ok, jobs_failed;
 };
 
