@@ -20,27 +20,10 @@
 #include "decryptor/age/age_armor.h"
 #include "decryptor/age/age_b64.h"
 #include "decryptor/age/age_bech32.h"
+#include "test_files.h"
 
 #define CCTV SMC_SHARED_DIR "/fixtures/age/cctv"
 #define GEN SMC_SHARED_DIR "/fixtures/age/generated"
-
-static uint8_t *slurp(const char *path, size_t *n)
-{
-	FILE *f = fopen(path, "rb");
-	uint8_t *p = NULL;
-	long len;
-
-	cr_assert_not_null(f, "open %s", path);
-	fseek(f, 0, SEEK_END);
-	len = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	p = malloc((size_t)len + 1);
-	cr_assert_eq(fread(p, 1, (size_t)len, f), (size_t)len);
-	p[len] = 0;
-	fclose(f);
-	*n = (size_t)len;
-	return p;
-}
 
 static void hexs(const uint8_t *p, size_t n, char *out)
 {

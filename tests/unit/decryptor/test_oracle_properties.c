@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "decryptor/parse_properties.h"
+#include "oracle_util.h"
 
 #define MAX_CASES 1000
 
@@ -27,64 +28,6 @@ struct ocase {
 	struct kvlist l;
 	json_t *java; /* the oracle's line */
 };
-
-static int in_path(const char *tool)
-{
-	const char *path = getenv("PATH");
-	char buf[4096];
-
-	while (path != NULL && *path != '\0') {
-		const char *e = strchr(path, ':');
-		size_t len = e ? (size_t)(e - path) : strlen(path);
-
-		if (snprintf(buf, sizeof(buf), "%.*s/%s", (int)len, path, tool) < (int)sizeof(buf) &&
-		    access(buf, X_OK) == 0)
-			return 1;
-		path = e ? e + 1 : NULL;
-	}
-	return 0;
-}
-
-static int run(char *const argv[], const char *out_path, const char *err_path)
-{
-	pid_t pid = fork();
-	int st;
-
-	cr_assert_neq(pid, -1);
-	if (pid == 0) {
-		int o = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		int e = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-
-		if (o < 0 || e < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0)
-			_exit(126);
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	cr_assert_eq(waitpid(pid, &st, 0), pid);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
-}
-
-static uint8_t *slurp(const char *path, size_t *n)
-{
-	FILE *f = fopen(path, "rb");
-	uint8_t *p = NULL;
-	size_t cap = 0, len = 0, r;
-
-	cr_assert_not_null(f, "open %s", path);
-	do {
-		if (len + 65536 > cap) {
-			cap = cap ? cap * 2 : 65536;
-			p = realloc(p, cap + 1);
-			cr_assert_not_null(p);
-		}
-		r = fread(p + len, 1, cap - len, f);
-		len += r;
-	} while (r > 0);
-	fclose(f);
-	p[len] = '\0';
-	*n = len;
-	return p;
-}
 
 static int same(const struct ocase *c, const json_t *props)
 {
@@ -195,12 +138,8 @@ Test(oracle_properties, java_agrees, .timeout = 280)
 					     c->l.items[k].value->len);
 			bad++;
 		} else if (!ok) {
-			char want[300];
-
 			refused++;
-			snprintf(want, sizeof(want), "%s:", c->name);
-			if (strncmp(c->err.msg, want, strlen(want)) != 0 ||
-			    c->err.msg[strlen(want)] < '1' || c->err.msg[strlen(want)] > '9') {
+			if (!oracle_names_line(c->name, c->err.msg)) {
 				cr_log_error("%s: smc message without a line: %s", c->name, c->err.msg);
 				bad++;
 			}

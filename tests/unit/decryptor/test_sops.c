@@ -18,28 +18,11 @@
 #include "decryptor/sops/sops_tree.h"
 #include "decryptor/sops/sops_value.h"
 #include "decryptor/sops/sops_yaml.h"
+#include "test_files.h"
 
 #define SOPS_FX SMC_SHARED_DIR "/fixtures/sops"
 
 static struct keyring *kr;
-
-static uint8_t *slurp(const char *path, size_t *n)
-{
-	FILE *f = fopen(path, "rb");
-	uint8_t *p;
-	long len;
-
-	cr_assert_not_null(f, "open %s", path);
-	fseek(f, 0, SEEK_END);
-	len = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	p = malloc((size_t)len + 1);
-	cr_assert_eq(fread(p, 1, (size_t)len, f), (size_t)len);
-	p[len] = 0;
-	fclose(f);
-	*n = (size_t)len;
-	return p;
-}
 
 static void add_key(const char *path, const char *name)
 {

@@ -13,6 +13,7 @@
 #include "common/secbuf.h"
 #include "decryptor/keyring.h"
 #include "decryptor/sops/sops.h"
+#include "test_files.h"
 
 #define SOPS_FX SMC_SHARED_DIR "/fixtures/sops"
 #define AGE_YAML "fluxcd/age-secret.enc.yaml"
@@ -125,24 +126,6 @@ ParameterizedTestParameters(sops_hostile, refused)
 		p[i].find2 = dup_shared(cases[i].find2);
 	}
 	return cr_make_param_array(struct hostile, p, n, NULL);
-}
-
-static uint8_t *slurp(const char *path, size_t *n)
-{
-	FILE *f = fopen(path, "rb");
-	uint8_t *p;
-	long len;
-
-	cr_assert_not_null(f, "open %s", path);
-	fseek(f, 0, SEEK_END);
-	len = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	p = malloc((size_t)len + 1);
-	cr_assert_eq(fread(p, 1, (size_t)len, f), (size_t)len);
-	p[len] = 0;
-	fclose(f);
-	*n = (size_t)len;
-	return p;
 }
 
 static char *replace(char *s, size_t *n, const char *find, const char *repl)

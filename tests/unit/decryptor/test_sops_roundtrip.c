@@ -15,28 +15,11 @@
 #include "decryptor/pgp.h"
 #include "decryptor/sops/sops.h"
 #include "decryptor/sops/sops_shamir.h"
+#include "test_files.h"
 
 #define GPG_FX SMC_SHARED_DIR "/fixtures/gpg"
 #define RSA_FP "63851F6D9FE653C63308876A41CA918022A8BEF0"
 #define CV_FP "0BD8C91E5EE6152F46A19B256BA459619543F9B8"
-
-static uint8_t *slurp(const char *path, size_t *n)
-{
-	FILE *f = fopen(path, "rb");
-	uint8_t *p;
-	long len;
-
-	cr_assert_not_null(f, "open %s", path);
-	fseek(f, 0, SEEK_END);
-	len = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	p = malloc((size_t)len + 1);
-	cr_assert_eq(fread(p, 1, (size_t)len, f), (size_t)len);
-	p[len] = 0;
-	fclose(f);
-	*n = (size_t)len;
-	return p;
-}
 
 struct ident {
 	struct age_identity *id;
