@@ -18,5 +18,10 @@ int str_to_i64(const char *s, int64_t min, int64_t max, int64_t *out);
 char *str_path_join(const char *dir, const char *name);
 /* true when s is valid UTF-8 of exactly n bytes (no NUL inside). */
 bool str_utf8_valid(const char *s, size_t n);
+/* Decodes the one UTF-8 sequence at s[0..n), strictly (as Go's utf8 package: no overlong
+ * forms, no surrogates, nothing above U+10FFFF; NUL is a code point here). Returns its
+ * length (1 to 4) and writes *cp, or returns 0 when n is 0 or the bytes are not valid
+ * UTF-8 (*cp untouched). */
+size_t str_utf8_next(const uint8_t *s, size_t n, uint32_t *cp);
 
 #endif

@@ -9,42 +9,6 @@
 #include "common/str.h"
 #include "common/xmalloc.h"
 
-/* Decodes one UTF-8 sequence at p[0..n) as Go's utf8 package does (no surrogates, no
- * overlongs, max U+10FFFF). Returns its length and *cp, or 0 when invalid. */
-static size_t utf8_next(const uint8_t *p, size_t n, uint32_t *cp)
-{
-	uint32_t c = p[0], v;
-	size_t need, k;
-
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	} else if (c >= 0xC2 && c <= 0xDF) {
-		need = 1;
-		v = c & 0x1F;
-	} else if (c >= 0xE0 && c <= 0xEF) {
-		need = 2;
-		v = c & 0x0F;
-	} else if (c >= 0xF0 && c <= 0xF4) {
-		need = 3;
-		v = c & 0x07;
-	} else {
-		return 0;
-	}
-	if (n <= need)
-		return 0;
-	for (k = 1; k <= need; k++) {
-		if ((p[k] & 0xC0) != 0x80)
-			return 0;
-		v = (v << 6) | (p[k] & 0x3F);
-	}
-	if ((need == 2 && v < 0x800) || (need == 3 && (v < 0x10000 || v > 0x10FFFF)) ||
-	    (v >= 0xD800 && v <= 0xDFFF))
-		return 0;
-	*cp = v;
-	return need + 1;
-}
-
 /* Go's unicode.IsSpace. */
 static bool is_space(uint32_t r)
 {
@@ -75,7 +39,7 @@ static bool utf8_valid(const uint8_t *p, size_t n)
 	size_t i = 0, k;
 
 	while (i < n) {
-		if ((k = utf8_next(p + i, n - i, &cp)) == 0)
+		if ((k = str_utf8_next(p + i, n - i, &cp)) == 0)
 			return false;
 		i += k;
 	}
@@ -171,7 +135,7 @@ int parse_env(const char *file_name, const uint8_t *data, size_t n, struct kvlis
 		if (lineno == 1 && len >= 3 && memcmp(line, bom, 3) == 0)
 			i = 3;
 		while (i < len) {
-			size_t k = utf8_next(line + i, len - i, &cp);
+			size_t k = str_utf8_next(line + i, len - i, &cp);
 
 			if (!is_space(cp))
 				break;

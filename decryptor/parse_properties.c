@@ -219,7 +219,7 @@ static size_t utf8_bad_line(const uint8_t *p, size_t n)
 
 	while (i < n) {
 		uint32_t c = p[i], v;
-		size_t need, k;
+		size_t k;
 
 		if (c < 0x80) {
 			if (c == '\n' || (c == '\r' && (i + 1 >= n || p[i + 1] != '\n')))
@@ -227,25 +227,9 @@ static size_t utf8_bad_line(const uint8_t *p, size_t n)
 			i++;
 			continue;
 		}
-		if (c >= 0xC2 && c <= 0xDF)
-			need = 1, v = c & 0x1F;
-		else if (c >= 0xE0 && c <= 0xEF)
-			need = 2, v = c & 0x0F;
-		else if (c >= 0xF0 && c <= 0xF4)
-			need = 3, v = c & 0x07;
-		else
+		if ((k = str_utf8_next(p + i, n - i, &v)) == 0)
 			return line;
-		if (n - i <= need)
-			return line;
-		for (k = 1; k <= need; k++) {
-			if ((p[i + k] & 0xC0) != 0x80)
-				return line;
-			v = (v << 6) | (p[i + k] & 0x3F);
-		}
-		if ((need == 2 && v < 0x800) || (need == 3 && (v < 0x10000 || v > 0x10FFFF)) ||
-		    (v >= 0xD800 && v <= 0xDFFF))
-			return line;
-		i += need + 1;
+		i += k;
 	}
 	return 0;
 }

@@ -45,27 +45,6 @@ static bool naming_wide_alnum(uint32_t cp)
 	return iswalnum_l((wint_t)cp, naming_locale) != 0;
 }
 
-/* Decodes one code point of already validated UTF-8; returns its byte length. */
-static size_t naming_utf8_next(const unsigned char *s, uint32_t *cp)
-{
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	}
-	if ((s[0] & 0xE0) == 0xC0) {
-		*cp = ((uint32_t)(s[0] & 0x1F) << 6) | (s[1] & 0x3F);
-		return 2;
-	}
-	if ((s[0] & 0xF0) == 0xE0) {
-		*cp = ((uint32_t)(s[0] & 0x0F) << 12) | ((uint32_t)(s[1] & 0x3F) << 6) |
-		      (s[2] & 0x3F);
-		return 3;
-	}
-	*cp = ((uint32_t)(s[0] & 0x07) << 18) | ((uint32_t)(s[1] & 0x3F) << 12) |
-	      ((uint32_t)(s[2] & 0x3F) << 6) | (s[3] & 0x3F);
-	return 4;
-}
-
 static bool naming_ascii_keep(unsigned char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
@@ -91,7 +70,7 @@ int naming_remote_name(const char *provider_kind, const char *prefix, const char
 		       const char *suffix, char **out, struct err_ctx *err)
 {
 	const struct naming_rule *rule = NULL;
-	size_t np, nk, ns, total, i, w;
+	size_t np, nk, ns, total, i, w, nj;
 	char *joined = NULL, *name = NULL;
 	int rc;
 
@@ -143,6 +122,7 @@ int naming_remote_name(const char *provider_kind, const char *prefix, const char
 		w += ns;
 	}
 	joined[w] = '\0';
+	nj = w;
 
 	/* Reference sanitising: one '_' per code point that is not kept. Every output byte
 	 * is ASCII, so the output is never longer than the input. */
@@ -150,7 +130,7 @@ int naming_remote_name(const char *provider_kind, const char *prefix, const char
 	for (i = 0; joined[i] != '\0';) {
 		const unsigned char *p = (const unsigned char *)joined + i;
 		uint32_t cp;
-		size_t len = naming_utf8_next(p, &cp);
+		size_t len = str_utf8_next(p, nj - i, &cp); /* > 0: joined is valid UTF-8 */
 
 		if (cp < 0x80) {
 			name[w++] = naming_ascii_keep(p[0]) ? (char)p[0] : '_';

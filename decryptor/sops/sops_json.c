@@ -6,6 +6,7 @@
 
 #include <jansson.h>
 
+#include "common/str.h"
 #include "decryptor/sops/sops_value.h"
 
 static int from_json(struct sops_tree *t, json_t *j, int depth, struct sops_node **out,
@@ -121,32 +122,9 @@ static int tabs(struct secbuf *o, int n)
 /* Length of the valid UTF-8 sequence at s[0..n), 0 when invalid. */
 static size_t utf8_len(const uint8_t *s, size_t n)
 {
-	size_t len, i;
-	uint32_t c;
+	uint32_t cp;
 
-	if ((s[0] & 0xE0) == 0xC0) {
-		len = 2;
-		c = s[0] & 0x1F;
-	} else if ((s[0] & 0xF0) == 0xE0) {
-		len = 3;
-		c = s[0] & 0x0F;
-	} else if ((s[0] & 0xF8) == 0xF0) {
-		len = 4;
-		c = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (len > n)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-		c = (c << 6) | (s[i] & 0x3F);
-	}
-	if ((len == 2 && c < 0x80) || (len == 3 && c < 0x800) || (len == 4 && c < 0x10000) ||
-	    c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
-		return 0;
-	return len;
+	return str_utf8_next(s, n, &cp);
 }
 
 int sops_json_put_string(struct secbuf *o, const uint8_t *s, size_t n)

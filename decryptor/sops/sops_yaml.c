@@ -11,6 +11,7 @@
 
 #include <yaml.h>
 
+#include "common/str.h"
 #include "common/xmalloc.h"
 #include "decryptor/sops/sops_value.h"
 
@@ -462,42 +463,6 @@ static int plain_safe(const uint8_t *s, size_t n)
 	return sops_value_resolve_yaml((const char *)s, n) == SOPS_T_STR;
 }
 
-/* Decodes one UTF-8 sequence at s[0..n); returns its length (0: invalid). */
-static size_t utf8_decode(const uint8_t *s, size_t n, uint32_t *cp)
-{
-	size_t len, i;
-	uint32_t c;
-
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	}
-	if ((s[0] & 0xE0) == 0xC0) {
-		len = 2;
-		c = s[0] & 0x1F;
-	} else if ((s[0] & 0xF0) == 0xE0) {
-		len = 3;
-		c = s[0] & 0x0F;
-	} else if ((s[0] & 0xF8) == 0xF0) {
-		len = 4;
-		c = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (len > n)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-		c = (c << 6) | (s[i] & 0x3F);
-	}
-	if ((len == 2 && c < 0x80) || (len == 3 && c < 0x800) || (len == 4 && c < 0x10000) ||
-	    c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
-		return 0;
-	*cp = c;
-	return len;
-}
-
 /* Double-quoted scalar: every character YAML would not read back verbatim (controls,
  * line separators NEL/LS/PS, non-printables, invalid UTF-8 bytes) is escaped. */
 static int put_quoted(struct secbuf *o, const uint8_t *s, size_t n)
@@ -511,7 +476,7 @@ static int put_quoted(struct secbuf *o, const uint8_t *s, size_t n)
 	if ((rc = put(o, "\"")) != 0)
 		return rc;
 	while (i < n) {
-		l = utf8_decode(s + i, n - i, &c);
+		l = str_utf8_next(s + i, n - i, &c);
 		if (l == 0) { /* not UTF-8: written as the code point of the byte */
 			c = s[i];
 			l = 1;
