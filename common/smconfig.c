@@ -164,6 +164,25 @@ static int map_source(const json_t *spec, const char *base_dir, struct smconfig 
 		   strcmp(c->ref_kind, "Bucket") == 0 || strcmp(c->ref_kind, "Application") == 0) {
 		if (c->ref_name[0] == '\0')
 			return err_set(err, ERR_INVAL, "spec.sourceRef.name: required");
+		if (strcmp(c->ref_kind, "Application") == 0) {
+			/* ArgoCD only: the Secret holding the Git credentials (read by the
+			 * watcher in cluster mode, see watcher/argo.h) */
+			const json_t *gc = get_obj(ref, "spec.sourceRef", "gitCredentials", &rc, err);
+			char *gname = NULL, *gns = NULL;
+
+			if (rc != 0)
+				return rc;
+			if (gc != NULL) {
+				if ((rc = get_str(gc, "spec.sourceRef.gitCredentials", "name", &gname,
+						  1, err)) == 0)
+					rc = get_str(gc, "spec.sourceRef.gitCredentials", "namespace",
+						     &gns, 0, err);
+				free(gname);
+				free(gns);
+				if (rc != 0)
+					return rc;
+			}
+		}
 		/* resolved by the watcher from the cluster (artifact URL / Git URL) */
 		src->kind = xstrdup(strcmp(c->ref_kind, "Application") == 0 ? "git" : "artifact");
 	} else {
