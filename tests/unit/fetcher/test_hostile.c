@@ -253,7 +253,7 @@ static int git_case(char *const f[HOSTILE_FIELDS], struct err_ctx *err)
 {
 	const char *scratch = getenv("SMC_HOSTILE_SCRATCH");
 	struct select_limits lim;
-	struct source_git_opts o = {&lim, NULL, NULL};
+	struct source_git_opts o = {.limits = &lim};
 	struct tree t;
 	char *rev = NULL;
 	int rc;
