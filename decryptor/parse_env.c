@@ -8,6 +8,7 @@
 #include "common/secbuf.h"
 #include "common/str.h"
 #include "common/xmalloc.h"
+#include "decryptor/parse_kv.h"
 
 /* Go's unicode.IsSpace. */
 static bool is_space(uint32_t r)
@@ -46,16 +47,6 @@ static bool utf8_valid(const uint8_t *p, size_t n)
 	return true;
 }
 
-static int cmp_kv_ptr(const void *a, const void *b)
-{
-	const struct kv *x = *(const struct kv *const *)a, *y = *(const struct kv *const *)b;
-	int c = strcmp(x->key, y->key);
-
-	if (c != 0)
-		return c;
-	return x < y ? -1 : (x > y);
-}
-
 /* Line number stored at the end of an origin "file:line". */
 static const char *origin_line(const char *origin)
 {
@@ -72,11 +63,8 @@ static int check_repeats(const char *file_name, const struct kvlist *l, struct e
 
 	if (l->n < 2)
 		return 0;
-	if ((v = xcalloc(l->n, sizeof(*v))) == NULL)
-		return ERR_NOMEM;
-	for (size_t i = 0; i < l->n; i++)
-		v[i] = &l->items[i];
-	qsort(v, l->n, sizeof(*v), cmp_kv_ptr);
+	if ((rc = parse_kv_sorted(l, parse_kv_cmp_key, &v)) != 0)
+		return rc;
 	for (size_t i = 1; i < l->n; i++) {
 		/* v[i] is the second definition of its key when it equals v[i-1] but v[i-2]
 		 * differs; keep the one that comes first in the file */

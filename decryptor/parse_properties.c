@@ -11,6 +11,7 @@
 #include "common/secbuf.h"
 #include "common/str.h"
 #include "common/xmalloc.h"
+#include "decryptor/parse_kv.h"
 
 struct reader {
 	const uint8_t *p;
@@ -234,22 +235,12 @@ static size_t utf8_bad_line(const uint8_t *p, size_t n)
 	return 0;
 }
 
-static int cmp_kv_ptr(const void *a, const void *b)
-{
-	const struct kv *x = *(const struct kv *const *)a, *y = *(const struct kv *const *)b;
-	int c = strcmp(x->key, y->key);
-
-	if (c != 0)
-		return c;
-	return x < y ? -1 : (x > y);
-}
-
 /* Keeps the last definition of each key (Java's Hashtable.put), in file order, in O(n log n)
  * rather than a lookup per line; refuses more than PARSE_PROPERTIES_MAX_KEYS distinct keys,
  * naming the line where the first one too many appears. */
 static int last_wins(const char *file_name, struct kvlist *l, struct err_ctx *err)
 {
-	struct kv **v = NULL;
+	const struct kv **v = NULL;
 	bool *keep = NULL, *first = NULL;
 	struct kvlist out;
 	size_t distinct = 0;
@@ -258,16 +249,14 @@ static int last_wins(const char *file_name, struct kvlist *l, struct err_ctx *er
 	kvlist_init(&out);
 	if (l->n < 2)
 		return 0;
-	v = xcalloc(l->n, sizeof(*v));
 	keep = xcalloc(l->n, sizeof(*keep));
 	first = xcalloc(l->n, sizeof(*first));
-	if (v == NULL || keep == NULL || first == NULL) {
+	if (keep == NULL || first == NULL) {
 		rc = ERR_NOMEM;
 		goto out;
 	}
-	for (size_t i = 0; i < l->n; i++)
-		v[i] = &l->items[i];
-	qsort(v, l->n, sizeof(*v), cmp_kv_ptr);
+	if ((rc = parse_kv_sorted(l, parse_kv_cmp_key, &v)) != 0)
+		goto out;
 	for (size_t i = 0; i < l->n; i++) {
 		if (i == 0 || strcmp(v[i - 1]->key, v[i]->key) != 0)
 			first[v[i] - l->items] = true;

@@ -11,6 +11,7 @@
 #include "common/secbuf.h"
 #include "common/str.h"
 #include "common/xmalloc.h"
+#include "decryptor/parse_kv.h"
 
 struct ypair {
 	yaml_node_t *key;
@@ -270,16 +271,6 @@ out:
 	return rc;
 }
 
-static int cmp_kv_ptr(const void *a, const void *b)
-{
-	const struct kv *x = *(const struct kv *const *)a, *y = *(const struct kv *const *)b;
-	int r = strcmp(x->key, y->key);
-
-	if (r != 0)
-		return r;
-	return x < y ? -1 : (x > y);
-}
-
 /* ERR_CONFLICT when two paths flatten to one key (`a.b: 1` next to `a: {b: 2}`). */
 static int check_repeats(const char *file, const struct kvlist *l, struct err_ctx *err)
 {
@@ -288,11 +279,8 @@ static int check_repeats(const char *file, const struct kvlist *l, struct err_ct
 
 	if (l->n < 2)
 		return 0;
-	if ((v = xcalloc(l->n, sizeof(*v))) == NULL)
-		return ERR_NOMEM;
-	for (size_t i = 0; i < l->n; i++)
-		v[i] = &l->items[i];
-	qsort(v, l->n, sizeof(*v), cmp_kv_ptr);
+	if ((rc = parse_kv_sorted(l, parse_kv_cmp_key, &v)) != 0)
+		return rc;
 	for (size_t i = 1; i < l->n && rc == 0; i++) {
 		if (strcmp(v[i - 1]->key, v[i]->key) == 0)
 			rc = err_set(err, ERR_CONFLICT,

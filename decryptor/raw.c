@@ -7,6 +7,7 @@
 #include "common/str.h"
 #include "common/xmalloc.h"
 #include "decryptor/parse_env.h"
+#include "decryptor/parse_kv.h"
 #include "decryptor/parse_properties.h"
 #include "decryptor/parse_yaml.h"
 
@@ -257,11 +258,8 @@ static int check_conflicts(const struct kvlist *l, const char *what, struct err_
 
 	if (l->n < 2)
 		return 0;
-	if ((v = xcalloc(l->n, sizeof(*v))) == NULL)
-		return ERR_NOMEM;
-	for (size_t i = 0; i < l->n; i++)
-		v[i] = &l->items[i];
-	qsort(v, l->n, sizeof(*v), cmp_kv_group_key);
+	if ((rc = parse_kv_sorted(l, cmp_kv_group_key, &v)) != 0)
+		return rc;
 	for (size_t i = 1; i < l->n && rc == 0; i++) {
 		if (strcmp(v[i - 1]->key, v[i]->key) != 0 ||
 		    strcmp(v[i - 1]->group ? v[i - 1]->group : "",
