@@ -148,6 +148,18 @@ static void ls_done(sqlite3_stmt *s)
 	sqlite3_clear_bindings(s);
 }
 
+/* Runs a bound statement that returns no row, then resets it (ls_done); what names the
+ * step in an error. */
+static int ls_step_done(struct local_store *st, sqlite3_stmt *s, const char *what,
+			struct err_ctx *err)
+{
+	int rc = sqlite3_step(s);
+
+	rc = rc == SQLITE_DONE ? 0 : ls_err(st->path, rc, what, err);
+	ls_done(s);
+	return rc;
+}
+
 static const char *ls_kind_str(enum item_kind kind)
 {
 	return kind == ITEM_CONFIG ? "config" : "secret";
@@ -664,9 +676,7 @@ static int ls_insert_version(struct local_store *st, int64_t id, int64_t version
 		sqlite3_bind_blob(s, 3, value->data, (int)value->len, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 4, (int64_t)time(NULL));
 	sqlite3_bind_blob(s, 5, md, LS_DIGEST_LEN, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	rc = rc == SQLITE_DONE ? 0 : ls_err(st->path, rc, "writing a version", err);
-	ls_done(s);
+	rc = ls_step_done(st, s, "writing a version", err);
 out_md:
 	OPENSSL_cleanse(md, sizeof(md));
 	return rc;
@@ -683,10 +693,7 @@ static int ls_set_state(struct local_store *st, int64_t id, const char *state,
 	sqlite3_bind_int64(s, 1, id);
 	sqlite3_bind_text(s, 2, state, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 3, (int64_t)time(NULL));
-	rc = sqlite3_step(s);
-	rc = rc == SQLITE_DONE ? 0 : ls_err(st->path, rc, "changing an object's state", err);
-	ls_done(s);
-	return rc;
+	return ls_step_done(st, s, "changing an object's state", err);
 }
 
 static int ls_set_marks(struct local_store *st, int64_t id, const char *owner,
@@ -701,10 +708,7 @@ static int ls_set_marks(struct local_store *st, int64_t id, const char *owner,
 	sqlite3_bind_text(s, 2, PROVIDER_MANAGED_BY_VALUE, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 3, owner, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 4, (int64_t)time(NULL));
-	rc = sqlite3_step(s);
-	rc = rc == SQLITE_DONE ? 0 : ls_err(st->path, rc, "setting ownership marks", err);
-	ls_done(s);
-	return rc;
+	return ls_step_done(st, s, "setting ownership marks", err);
 }
 
 static int ls_create(struct local_store *st, const char *kind, const struct desired *it,
@@ -721,9 +725,7 @@ static int ls_create(struct local_store *st, const char *kind, const struct desi
 	sqlite3_bind_text(s, 3, PROVIDER_MANAGED_BY_VALUE, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 4, owner, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 5, (int64_t)time(NULL));
-	rc = sqlite3_step(s);
-	rc = rc == SQLITE_DONE ? 0 : ls_err(st->path, rc, "creating an object", err);
-	ls_done(s);
+	rc = ls_step_done(st, s, "creating an object", err);
 	if (rc != 0)
 		return rc;
 	id = sqlite3_last_insert_rowid(st->db);
