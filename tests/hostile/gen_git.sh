@@ -140,7 +140,7 @@ row force_pushed_commit_gone "file://$repo" "$old" "" NOTFOUND "not found"
 
 # ---- servers ----
 row url_missing_repo "file://$OUT/repos/nothing.git" "" "" IO "cannot fetch"
-row url_ssh "git@example.invalid:org/repo.git" "" "" UNSUPPORTED "ssh"
+row url_ssh "git@example.invalid:org/repo.git" "" "" PERM "no SSH private key"
 row url_scheme "ftp://127.0.0.1/repo.git" "" "" UNSUPPORTED "not supported"
 row http_404 "$STALL/404/repo.git" "" "" IO "cannot fetch"
 row http_stall_before_refs "$STALL/stall-headers/repo.git" "" "" TIMEOUT "stalled"
