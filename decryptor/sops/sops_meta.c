@@ -537,6 +537,27 @@ static int group_to_node(struct sops_tree *t, const struct sops_group *gr, struc
 	return 0;
 }
 
+/* The encryption rule (when it has a value), lastmodified, mac and mac_only_encrypted of
+ * m, as entries of root, in sops's order. */
+static int rule_and_mac_to_node(struct sops_tree *t, const struct sops_meta *m,
+				struct sops_node *root)
+{
+	int rc;
+
+	if (m->rule == SOPS_RULE_ENC_REGEX || m->rule == SOPS_RULE_ENC_SUFFIX ||
+	    m->rule == SOPS_RULE_ENC_COMMENT_REGEX) {
+		if ((rc = add_str(t, root, rule_names[m->rule], m->rule_value, SOPS_T_STR)) != 0)
+			return rc;
+	}
+	if ((rc = add_str(t, root, "lastmodified", m->lastmodified, SOPS_T_STR)) != 0 ||
+	    (rc = add_str(t, root, "mac", m->mac ? m->mac : "", SOPS_T_STR)) != 0)
+		return rc;
+	if (m->mac_only_encrypted &&
+	    (rc = add_str(t, root, "mac_only_encrypted", "true", SOPS_T_BOOL)) != 0)
+		return rc;
+	return 0;
+}
+
 int sops_meta_to_node(struct sops_tree *t, const struct sops_meta *m, struct sops_node **out)
 {
 	struct sops_node *root = NULL, *kg, *g;
@@ -565,17 +586,7 @@ int sops_meta_to_node(struct sops_tree *t, const struct sops_meta *m, struct sop
 			only_pgp.n = nq;
 			if ((rc = group_to_node(t, &only_age, root)) != 0)
 				goto fail;
-			if (m->rule == SOPS_RULE_ENC_REGEX || m->rule == SOPS_RULE_ENC_SUFFIX ||
-			    m->rule == SOPS_RULE_ENC_COMMENT_REGEX) {
-				if ((rc = add_str(t, root, rule_names[m->rule], m->rule_value,
-						  SOPS_T_STR)) != 0)
-					goto fail;
-			}
-			if ((rc = add_str(t, root, "lastmodified", m->lastmodified, SOPS_T_STR)) != 0 ||
-			    (rc = add_str(t, root, "mac", m->mac ? m->mac : "", SOPS_T_STR)) != 0)
-				goto fail;
-			if (m->mac_only_encrypted &&
-			    (rc = add_str(t, root, "mac_only_encrypted", "true", SOPS_T_BOOL)) != 0)
+			if ((rc = rule_and_mac_to_node(t, m, root)) != 0)
 				goto fail;
 			if ((rc = group_to_node(t, &only_pgp, root)) != 0)
 				goto fail;
@@ -588,16 +599,7 @@ int sops_meta_to_node(struct sops_tree *t, const struct sops_meta *m, struct sop
 			    (rc = group_to_node(t, &m->groups[i], g)) != 0)
 				goto fail;
 		}
-		if (m->rule == SOPS_RULE_ENC_REGEX || m->rule == SOPS_RULE_ENC_SUFFIX ||
-		    m->rule == SOPS_RULE_ENC_COMMENT_REGEX) {
-			if ((rc = add_str(t, root, rule_names[m->rule], m->rule_value, SOPS_T_STR)) != 0)
-				goto fail;
-		}
-		if ((rc = add_str(t, root, "lastmodified", m->lastmodified, SOPS_T_STR)) != 0 ||
-		    (rc = add_str(t, root, "mac", m->mac ? m->mac : "", SOPS_T_STR)) != 0)
-			goto fail;
-		if (m->mac_only_encrypted &&
-		    (rc = add_str(t, root, "mac_only_encrypted", "true", SOPS_T_BOOL)) != 0)
+		if ((rc = rule_and_mac_to_node(t, m, root)) != 0)
 			goto fail;
 		snprintf(num, sizeof(num), "%d", m->threshold ? m->threshold : (int)m->ngroups);
 		if ((rc = add_str(t, root, "shamir_threshold", num, SOPS_T_INT)) != 0)
