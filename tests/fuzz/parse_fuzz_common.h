@@ -20,8 +20,7 @@ typedef int (*parse_fuzz_fn)(const char *, const uint8_t *, size_t, struct kvlis
 
 /* Runs parse on data and aborts on any broken property. conflict_ok: ERR_CONFLICT is one
  * of the parser's documented refusals (besides ERR_NOMEM, ERR_INVAL, ERR_TOOBIG). */
-static int parse_fuzz_one(parse_fuzz_fn parse, int conflict_ok, const uint8_t *data,
-			  size_t size)
+static int parse_fuzz_one(parse_fuzz_fn parse, int conflict_ok, const uint8_t *data, size_t size)
 {
 	struct err_ctx err = {{0}};
 	struct kvlist l, again;

@@ -25,7 +25,8 @@ static inline int in_path(const char *tool)
 		const char *e = strchr(path, ':');
 		size_t len = e ? (size_t)(e - path) : strlen(path);
 
-		if (snprintf(buf, sizeof(buf), "%.*s/%s", (int)len, path, tool) < (int)sizeof(buf) &&
+		if (snprintf(buf, sizeof(buf), "%.*s/%s", (int)len, path, tool) <
+			(int)sizeof(buf) &&
 		    access(buf, X_OK) == 0)
 			return 1;
 		path = e ? e + 1 : NULL;
