@@ -160,6 +160,30 @@ static int ls_step_done(struct local_store *st, sqlite3_stmt *s, const char *wha
 	return rc;
 }
 
+/* Room for entry n of a growing result array v (elem bytes an entry, *cap entries, doubled
+ * from 64, at most LOCAL_STORE_MAX_OBJECTS entries): *out is v or its reallocation (v is
+ * then stale) and *cap its capacity. On failure v and *cap are unchanged. */
+static int ls_room(const struct local_store *st, void *v, size_t elem, size_t n, size_t *cap,
+		   void **out, struct err_ctx *err)
+{
+	size_t ncap;
+	void *p;
+
+	if (n >= LOCAL_STORE_MAX_OBJECTS)
+		return err_set(err, ERR_TOOBIG, "local store %s: more than %d objects", st->path,
+			       LOCAL_STORE_MAX_OBJECTS);
+	if (n < *cap) {
+		*out = v;
+		return 0;
+	}
+	ncap = *cap ? *cap * 2 : 64;
+	if ((p = xreallocarray(v, ncap, elem)) == NULL)
+		return ERR_NOMEM;
+	*cap = ncap;
+	*out = p;
+	return 0;
+}
+
 static const char *ls_kind_str(enum item_kind kind)
 {
 	return kind == ITEM_CONFIG ? "config" : "secret";
@@ -885,23 +909,11 @@ static int ls_list_owned(struct local_store *st, const char *kind, const char *o
 	sqlite3_bind_text(s, 3, owner, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		const unsigned char *name = sqlite3_column_text(s, 1);
+		void *room = NULL;
 
-		if (n >= LOCAL_STORE_MAX_OBJECTS) {
-			rc = err_set(err, ERR_TOOBIG, "local store %s: more than %d objects", st->path,
-				     LOCAL_STORE_MAX_OBJECTS);
+		if ((rc = ls_room(st, v, sizeof(*v), n, &cap, &room, err)) != 0)
 			goto out;
-		}
-		if (n == cap) {
-			size_t ncap = cap ? cap * 2 : 64;
-			struct ls_owned *p = xreallocarray(v, ncap, sizeof(*p));
-
-			if (p == NULL) {
-				rc = ERR_NOMEM;
-				goto out;
-			}
-			v = p;
-			cap = ncap;
-		}
+		v = room;
 		v[n].id = sqlite3_column_int64(s, 0);
 		v[n].name = xstrdup(name != NULL ? (const char *)name : "");
 		if (v[n].name == NULL) {
@@ -1174,23 +1186,11 @@ int local_store_list(const char *path, const char *kind, struct local_store_entr
 		sqlite3_bind_text(s, 1, kind, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct local_store_entry *e;
+		void *room = NULL;
 
-		if (n >= LOCAL_STORE_MAX_OBJECTS) {
-			rc = err_set(err, ERR_TOOBIG, "local store %s: more than %d objects", st->path,
-				     LOCAL_STORE_MAX_OBJECTS);
+		if ((rc = ls_room(st, v, sizeof(*v), n, &cap, &room, err)) != 0)
 			goto out;
-		}
-		if (n == cap) {
-			size_t ncap = cap ? cap * 2 : 64;
-			struct local_store_entry *p = xreallocarray(v, ncap, sizeof(*p));
-
-			if (p == NULL) {
-				rc = ERR_NOMEM;
-				goto out;
-			}
-			v = p;
-			cap = ncap;
-		}
+		v = room;
 		e = &v[n];
 		memset(e, 0, sizeof(*e));
 		n++;
