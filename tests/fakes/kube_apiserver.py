@@ -106,6 +106,9 @@ class Handler(BaseHTTPRequestHandler):
         if isinstance(self.request, ssl.SSLSocket):
             self.request.settimeout(10)
             self.request.do_handshake()
+            # the handshake deadline must not close idle keep-alive connections later:
+            # a client reusing one (urllib3 does, for POSTs too) would see it vanish
+            self.request.settimeout(None)
         super().setup()
 
     # ---- plumbing ---------------------------------------------------------------------
@@ -564,6 +567,9 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "application/json")
         self.send_header("Transfer-Encoding", "chunked")
         self.send_header("Cache-Control", "no-cache, private")
+        # the stream ends by closing the connection: say so, or a client pool (urllib3)
+        # hands the dead connection to its next request
+        self.send_header("Connection", "close")
         self.end_headers()
         self._code = 200
         self.close_connection = True

@@ -16,7 +16,8 @@ for _ in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done
 check "smcd created the tap socket (0600)" test "$(stat -c %a "$sock")" = 600
 "$SMC" tap --socket "$sock" >"$TMP/tap.jsonl" 2>"$TMP/tap.err" &
 tap=$!
-for _ in $(seq 100); do grep -q '"type":"VALUES"' "$TMP/tap.jsonl" 2>/dev/null && grep -q '"type":"RESULT"' "$TMP/tap.jsonl" && break; sleep 0.1; done
+# a whole reconcile (JOB … RESULT) after attaching: reconcileInterval is 1 s
+for _ in $(seq 150); do grep -q '"type":"JOB"' "$TMP/tap.jsonl" 2>/dev/null && grep -q '"type":"VALUES"' "$TMP/tap.jsonl" && grep -q '"type":"RESULT"' "$TMP/tap.jsonl" && break; sleep 0.1; done
 kill "$tap"; wait "$tap" 2>/dev/null || true
 check "the supervisor told the children to mirror" grep -q 'tap attached' "$TMP/smcd.log"
 
