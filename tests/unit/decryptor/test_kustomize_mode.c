@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "tests/lib/fs_util.h"
 #include "decryptor/keyring.h"
 #include "decryptor/kustomize_mode.h"
 #include "decryptor/raw.h"
@@ -286,11 +287,8 @@ static struct kustomize_runner *start(void)
 
 static void stop(struct kustomize_runner *run)
 {
-	char cmd[128];
-
 	kustomize_runner_stop(run);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", parent);
-	cr_assert_eq(system(cmd), 0);
+	cr_assert_eq(fs_util_rm_rf(parent), 0);
 }
 
 static void collect(struct res *r, struct kustomize_runner *run, const struct tree *t,

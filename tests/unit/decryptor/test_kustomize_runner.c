@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "tests/lib/fs_util.h"
 #include "decryptor/kustomize_runner.h"
 
 #define CANARY "C4N4RY-s3cr3t"
@@ -25,10 +26,7 @@ static void setup(void)
 
 static void rm_rf(const char *p)
 {
-	char cmd[512];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", p);
-	cr_assert_eq(WEXITSTATUS(system(cmd)), 0); /* test code only */
+	cr_assert_eq(fs_util_rm_rf(p), 0);
 }
 
 static void teardown(void)

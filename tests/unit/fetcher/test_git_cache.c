@@ -11,10 +11,11 @@
 #include "fetcher/git_cache.h"
 
 static char dir[64];
+static char other[128]; /* a directory in the cache that is not a repository */
 
 static void setup(void)
 {
-	strcpy(dir, "/tmp/smc-git-cache-XXXXXX");
+	snprintf(dir, sizeof(dir), "/tmp/smc-git-cache-XXXXXX");
 	cr_assert_not_null(mkdtemp(dir));
 }
 
@@ -65,7 +66,8 @@ Test(git_cache, evicts_least_recently_used_first, .init = setup)
 	repo('b', 1 << 20, 3000);
 	repo('c', 1 << 20, 2000);
 	repo('d', 1 << 20, 4000); /* just used */
-	cr_assert_eq(mkdir(strcat(strcpy((char[128]){0}, dir), "/not-a-repo"), 0700), 0);
+	snprintf(other, sizeof(other), "%s/not-a-repo", dir);
+	cr_assert_eq(mkdir(other, 0700), 0);
 	/* room for about two repositories */
 	cr_assert_eq(git_cache_evict(dir, (uint64_t)5 << 19, &removed, &left), 0);
 	cr_assert_eq(removed, 2);
@@ -75,7 +77,7 @@ Test(git_cache, evicts_least_recently_used_first, .init = setup)
 	cr_assert(exists('d'));
 	cr_assert_leq(left, (uint64_t)5 << 19);
 	cr_assert_geq(left, (uint64_t)2 << 20);
-	cr_assert_eq(access(strcat(strcpy((char[128]){0}, dir), "/not-a-repo"), F_OK), 0);
+	cr_assert_eq(access(other, F_OK), 0);
 	/* under the cap: nothing more goes */
 	cr_assert_eq(git_cache_evict(dir, (uint64_t)5 << 19, &removed, NULL), 0);
 	cr_assert_eq(removed, 0);
