@@ -14,6 +14,30 @@
 
 #define SECCOMP_MAX_ARG_INDEX 5
 
+#ifdef SMC_SANITIZE
+/* Sanitizer builds only (-DSANITIZE=ON): what the ASan/UBSan runtime itself calls in a
+ * process that is already sandboxed. Never part of a production filter. A name the
+ * role's table makes fail with an errno keeps the role's rule; one it allows only for some
+ * argument values is allowed for all (libseccomp merges the two allow rules). Not here, on
+ * purpose: clone, ptrace, prctl and waitpid, which LeakSanitizer's exit-time check needs;
+ * sandboxed processes skip that check instead (sandbox.c, __lsan_is_turned_off). */
+static const struct sandbox_syscall seccomp_sanitizer_syscalls[] = {
+    /* __asan_handle_no_return queries it before every noreturn call (_exit, longjmp,
+     * abort); thread start and exit set and clear the per-thread alternate stack */
+    SANDBOX_ALLOW("sigaltstack"),
+    /* the thread registry (thread start), error reports */
+    SANDBOX_ALLOW("gettid"),
+    /* the runtime's internal spin locks */
+    SANDBOX_ALLOW("sched_yield"),
+    /* the ==pid== prefix of a report */
+    SANDBOX_ALLOW("getpid"),
+    /* /proc/self/exe: module names in a report */
+    SANDBOX_ALLOW("readlink"),
+    /* glibc pthread_getattr_np, called by the runtime for every new thread's stack */
+    SANDBOX_ALLOW("sched_getaffinity"),
+};
+#endif
+
 static int seccomp_add(scmp_filter_ctx ctx, const struct sandbox_syscall *sc, struct err_ctx *err)
 {
 	uint32_t action;
@@ -44,6 +68,20 @@ static int seccomp_add(scmp_filter_ctx ctx, const struct sandbox_syscall *sc, st
 	return 0;
 }
 
+#ifdef SMC_SANITIZE
+/* 1 when the role's table makes name fail with an errno (for some or all arguments). */
+static int seccomp_errno_in_table(const struct sandbox_syscall *table, size_t n, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (table[i].err != 0 && table[i].name != NULL && strcmp(table[i].name, name) == 0)
+			return 1;
+	}
+	return 0;
+}
+#endif
+
 int sandbox_seccomp_apply(const struct sandbox_syscall *table, size_t n, struct err_ctx *err)
 {
 	scmp_filter_ctx ctx = NULL;
@@ -68,6 +106,16 @@ int sandbox_seccomp_apply(const struct sandbox_syscall *table, size_t n, struct 
 		if (rc != 0)
 			goto out;
 	}
+#ifdef SMC_SANITIZE
+	for (i = 0; i < sizeof(seccomp_sanitizer_syscalls) / sizeof(seccomp_sanitizer_syscalls[0]);
+	     i++) {
+		if (seccomp_errno_in_table(table, n, seccomp_sanitizer_syscalls[i].name))
+			continue;
+		rc = seccomp_add(ctx, &seccomp_sanitizer_syscalls[i], err);
+		if (rc != 0)
+			goto out;
+	}
+#endif
 	r = seccomp_load(ctx);
 	if (r != 0) {
 		rc = err_set(err, ERR_IO, "seccomp: load: %s", strerror(-r));

@@ -2,7 +2,8 @@
  * Default action: kill the process (SCMP_ACT_LOG when built with SMC_SANDBOX_DEBUG, never
  * in production). Only the native architecture is in the filter; a syscall made through
  * another ABI (i386 int 0x80, x32) fails the arch check and kills the process too. The
- * filter is synchronised to every thread of the process (TSYNC). */
+ * filter is synchronised to every thread of the process (TSYNC). Sanitizer builds only
+ * (SMC_SANITIZE) add the few syscalls the ASan/UBSan runtime makes (sandbox_seccomp.c). */
 #ifndef SMC_SANDBOX_SECCOMP_H
 #define SMC_SANDBOX_SECCOMP_H
 
