@@ -20,6 +20,7 @@
 #ifndef SMC_PROVIDER_H
 #define SMC_PROVIDER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "common/err.h"
@@ -60,6 +61,7 @@ const struct result_item *report_find(const struct report *r, enum item_kind kin
 
 struct provider_ops {
 	const char *kind; /* the value of job.provider.kind it serves */
+	bool transactional; /* rollback undoes sync() (the local store); clouds cannot */
 	/* Opens the store for this job. Owned out-parameter *state (close()). */
 	int (*open)(const struct job *job, void **state, struct err_ctx *err);
 	/* Starts the job's unit of work (one transaction for the local store). */

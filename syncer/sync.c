@@ -163,9 +163,11 @@ int sync_run_ops(const struct provider_ops *ops, const struct msg_values *v, str
 	if (failed > 0) {
 		for (i = 0; got.items[i].outcome != ITEM_FAILED; i++)
 			;
-		rc = err_set(err, ERR_REMOTE,
-			     "%zu item(s) failed, nothing was written; first: %s %.200s: %.200s",
-			     failed, sync_kind_str((enum item_kind)got.items[i].kind),
+		rc = err_set(err, ERR_REMOTE, "%zu item(s) failed, %s; first: %s %.200s: %.200s",
+			     failed,
+			     ops->transactional ? "nothing was written"
+						: "the other items were written (see items)",
+			     sync_kind_str((enum item_kind)got.items[i].kind),
 			     got.items[i].name, got.items[i].reason ? got.items[i].reason : "?");
 		(void)sync_append(rep, &got, true);
 		goto out;

@@ -1016,6 +1016,7 @@ out:
 
 const struct provider_ops local_store_ops = {
 	.kind = "local",
+	.transactional = true,
 	.open = ls_open,
 	.begin = ls_begin,
 	.sync = ls_sync,
