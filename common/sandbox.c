@@ -15,6 +15,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#ifdef SMC_SANITIZE
+#include <sanitizer/common_interface_defs.h>
+#endif
+
 #include "common/log.h"
 #include "common/privdrop.h"
 #include "common/sandbox_landlock.h"
@@ -42,6 +46,23 @@ int __lsan_is_turned_off(void);
 int __lsan_is_turned_off(void)
 {
 	return sandbox_lsan_off;
+}
+
+/* Sanitizer builds only: an ASan report lists the module and offset of each frame, which
+ * the runtime looks up in /proc/self/maps — a file Landlock hides and a legacy open(2)
+ * seccomp kills once the sandbox is on. Asking for one lookup before the sandbox makes
+ * the runtime cache the module list, so a report made inside the sandbox is printed in
+ * full (frames as module+offset; symbolize them with addr2line). Modules loaded later
+ * are not in that cache. (UBSan, a separate runtime in gcc, initialises itself at its
+ * first report and still cannot inside the sandbox: there the child dies of SIGSYS
+ * without the message; rebuild with SANDBOX_DEBUG=ON to read it.) */
+static void sandbox_sanitizer_prepare(void)
+{
+	char module[256];
+	void *offset = NULL;
+
+	(void)__sanitizer_get_module_and_offset_for_pc((void *)(uintptr_t)sandbox_sanitizer_prepare,
+						       module, sizeof(module), &offset);
 }
 #endif
 
@@ -287,6 +308,9 @@ int sandbox_enter(const struct sandbox_policy *policy, const struct sandbox_path
 		return err_set(err, ERR_IO, "sandbox %s: PR_SET_NO_NEW_PRIVS: %s", policy->role,
 			       strerror(errno));
 
+#ifdef SMC_SANITIZE
+	sandbox_sanitizer_prepare();
+#endif
 	rc = sandbox_landlock_apply(paths, &abi, err);
 	if (rc != 0)
 		return err_wrap(err, rc, "sandbox %s", policy->role);

@@ -7,7 +7,9 @@
  *     sanitizer build;
  *   - a sandboxed process that leaks and calls exit() ends with its own status: in a
  *     sanitizer build LeakSanitizer's exit check (clone + ptrace) is skipped there;
- *   - in a sanitizer build a process that never entered a sandbox still gets that check.
+ *   - in a sanitizer build a process that never entered a sandbox still gets that check;
+ *   - in a sanitizer build an ASan report made inside the sandbox is printed in full and
+ *     ends the process with ASan's exit status (not SIGSYS).
  * Each case runs in a child forked by the test and reports through its exit status. */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -15,6 +17,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -29,16 +32,26 @@
 #define ASAN_EXITCODE 1	 /* the exit status after a leak report under ASan (its default) */
 #define LEAK_SIZE 4096
 
-/* What exit() needs in these children (stdio flush, atexit handlers, free), plus a
- * harmless probe that fails with an errno. getppid is deliberately absent. */
+/* What exit() needs in these children (stdio flush, atexit handlers, free), read-only
+ * openat and isatty() failing as in every role's table, and a harmless probe that fails
+ * with an errno. getppid is deliberately absent. */
 static const struct sandbox_syscall test_table[] = {
-    SANDBOX_ALLOW("read"),	   SANDBOX_ALLOW("write"),
-    SANDBOX_ALLOW("close"),	   SANDBOX_ALLOW("mmap"),
-    SANDBOX_ALLOW("munmap"),	   SANDBOX_ALLOW("mprotect"),
-    SANDBOX_ALLOW("brk"),	   SANDBOX_ALLOW("madvise"),
-    SANDBOX_ALLOW("futex"),	   SANDBOX_ALLOW("rt_sigprocmask"),
-    SANDBOX_ALLOW("rt_sigreturn"), SANDBOX_ALLOW("exit"),
-    SANDBOX_ALLOW("exit_group"),   SANDBOX_ERRNO("readlink", EACCES),
+    SANDBOX_ALLOW("read"),
+    SANDBOX_ALLOW("write"),
+    SANDBOX_ALLOW("close"),
+    SANDBOX_ALLOW("mmap"),
+    SANDBOX_ALLOW("munmap"),
+    SANDBOX_ALLOW("mprotect"),
+    SANDBOX_ALLOW("brk"),
+    SANDBOX_ALLOW("madvise"),
+    SANDBOX_ALLOW("futex"),
+    SANDBOX_ALLOW("rt_sigprocmask"),
+    SANDBOX_ALLOW("rt_sigreturn"),
+    SANDBOX_ALLOW("exit"),
+    SANDBOX_ALLOW("exit_group"),
+    SANDBOX_ERRNO("readlink", EACCES),
+    SANDBOX_ERRNO_ARG("ioctl", ENOTTY, 1, TCGETS),
+    SANDBOX_ALLOW_MASKED("openat", 2, O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND, O_RDONLY),
 };
 
 static const struct sandbox_policy test_policy = {
@@ -200,5 +213,56 @@ Test(sandbox_seccomp, unsandboxed_process_still_gets_the_leak_check)
 	    (l != NULL && (strstr(l, "exitcode=") != NULL || strstr(l, "detect_leaks=0") != NULL)))
 		cr_skip_test("leak detection or its exit code changed by the environment");
 	assert_exit_status(in_child(leak_then_exit), ASAN_EXITCODE);
+}
+
+#define REPORT_MAX 65536
+static volatile size_t test_index = 8;
+
+static void overflow_sandboxed(void)
+{
+	char *volatile b = malloc(8);
+
+	whole_sandbox();
+	if (b == NULL)
+		_exit(EXIT_SETUP);
+	b[test_index] = 1; /* one past the end: ASan reports and exits */
+	free(b);
+}
+
+Test(sandbox_seccomp, asan_report_inside_the_sandbox_is_complete)
+{
+	static char report[REPORT_MAX];
+	size_t got = 0;
+	ssize_t n;
+	pid_t pid;
+	int p[2], status = 0;
+
+	cr_assert_eq(pipe(p), 0);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		/* the report goes to the pipe, never to the test log */
+		if (dup2(p[1], STDERR_FILENO) < 0)
+			_exit(EXIT_SETUP);
+		close(p[0]);
+		close(p[1]);
+		overflow_sandboxed();
+		_exit(EXIT_SURVIVED);
+	}
+	close(p[1]);
+	while (got < sizeof(report) - 1 &&
+	       (n = read(p[0], report + got, sizeof(report) - 1 - got)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		cr_assert_gt(n, 0, "read: %s", strerror(errno));
+		got += (size_t)n;
+	}
+	report[got] = '\0';
+	close(p[0]);
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	assert_exit_status(status, ASAN_EXITCODE);
+	cr_assert_not_null(strstr(report, "ERROR: AddressSanitizer: heap-buffer-overflow"));
+	cr_assert_not_null(strstr(report, "    #0 0x"), "no stack frame in the report");
+	cr_assert_not_null(strstr(report, "SUMMARY: AddressSanitizer: heap-buffer-overflow"));
 }
 #endif
