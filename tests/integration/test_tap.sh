@@ -42,7 +42,7 @@ for l in lines:
 print("tap lines:", len(lines), "edges:", sorted(edges))
 PY
 check "no value in the tap output at all" bash -c "! grep -q '$canary' '$TMP/tap.jsonl'"
-for _ in $(seq 30); do grep -q 'tap detached' "$TMP/smcd.log" && break; sleep 0.1; done
+for _ in $(seq 100); do grep -q 'tap detached' "$TMP/smcd.log" && break; sleep 0.1; done
 check "detaching the last client stops the mirroring" grep -q 'tap detached' "$TMP/smcd.log"
 kill -TERM "$smcd"; wait "$smcd" || true
 check "the socket is removed at exit" test ! -e "$sock"
