@@ -1,4 +1,4 @@
-/* fs_util.h — file-system helpers for C tests (no shell, no system()). */
+/* fs_util.h — file-system helpers for C tests (no shell involved). */
 #ifndef SMC_TEST_FS_UTIL_H
 #define SMC_TEST_FS_UTIL_H
 
