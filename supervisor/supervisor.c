@@ -86,6 +86,15 @@ struct prepared {
 	char ports[SUP_MAX_FETCHER_PORTS][8];
 };
 
+/* The job's RESULT when it never reached the end of the pipeline: which stage, why. */
+static void set_failure(struct sup *s, const char *stage, const char *reason, int code)
+{
+	json_decref(s->result);
+	s->result = json_pack("{s:s, s:{s:s, s:s, s:i}}", "revision", "", "error", "stage", stage,
+			      "reason", reason, "code", (json_int_t)code);
+	s->result_code = code;
+}
+
 static int usage(void)
 {
 	fprintf(stderr, "usage: smcd [--once] -f CONFIG [--dry-run] [--result-fd N] [--keys DIR] "
@@ -469,10 +478,7 @@ static void on_child_exit(struct sup *s, struct child *c, int status)
 		return;
 	log_error("child.exit", "%s %s", c->name, why);
 	if (s->once && !s->done) {
-		json_decref(s->result);
-		s->result = json_pack("{s:s, s:{s:s, s:s, s:i}}", "revision", "", "error", "stage",
-				      c->name, "reason", why, "code", (json_int_t)ERR_PROTO);
-		s->result_code = ERR_PROTO;
+		set_failure(s, c->name, why, ERR_PROTO);
 		s->done = true;
 	}
 }
@@ -540,10 +546,7 @@ static int loop(struct sup *s, const struct opts *o, const struct prepared *pp, 
 			next_run = s->once ? start + ONCE_TIMEOUT_S * 2 : time(NULL) + interval;
 		}
 		if (s->once && time(NULL) - start > ONCE_TIMEOUT_S) {
-			s->result = json_pack("{s:s, s:{s:s, s:s, s:i}}", "revision", "", "error",
-					      "stage", "supervisor", "reason", "job timed out",
-					      "code", (json_int_t)ERR_TIMEOUT);
-			s->result_code = ERR_TIMEOUT;
+			set_failure(s, "supervisor", "job timed out", ERR_TIMEOUT);
 			break;
 		}
 		pfd[0].fd = sfd;
@@ -718,14 +721,12 @@ int main(int argc, char **argv)
 	}
 	if ((rc = proctab_init(&s.pt, &err)) != 0 ||
 	    (rc = o.cluster ? prepare_cluster(&s, &o, &pp, &err) : prepare(&s, &o, &pp, &err)) != 0) {
-		s.result = json_pack("{s:s, s:{s:s, s:s, s:i}}", "revision", "", "error", "stage",
-				     "config", "reason", err.msg, "code", (json_int_t)rc);
+		set_failure(&s, "config", err.msg, rc);
 		code = 2;
 		goto out;
 	}
 	if ((rc = proctab_start_all(&s.pt, &err)) != 0) {
-		s.result = json_pack("{s:s, s:{s:s, s:s, s:i}}", "revision", "", "error", "stage",
-				     "supervisor", "reason", err.msg, "code", (json_int_t)rc);
+		set_failure(&s, "supervisor", err.msg, rc);
 		code = 2;
 		goto stop;
 	}
