@@ -17,59 +17,9 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/run_smcd.h"
 #include "common/smconfig.h"
 #include "common/str.h"
-
-extern char **environ;
-
-#define CMD_BUILD_RESULT_MAX ((size_t)64 << 20) /* largest RESULT accepted from smcd */
-
-/* smcd next to this binary, or in $SMC_LIBEXEC_DIR. */
-static int cmd_build_smcd(char *out, size_t size)
-{
-	const char *dir = getenv("SMC_LIBEXEC_DIR");
-	char self[PATH_MAX], *slash;
-	ssize_t n;
-
-	if (dir != NULL && *dir != '\0')
-		return str_fmt(out, size, "%s/smcd", dir);
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n <= 0)
-		return -1;
-	self[n] = '\0';
-	if ((slash = strrchr(self, '/')) == NULL)
-		return -1;
-	*slash = '\0';
-	return str_fmt(out, size, "%s/smcd", self);
-}
-
-static char *cmd_build_read_all(int fd)
-{
-	size_t len = 0, cap = 4096;
-	char *b = malloc(cap), *nb;
-	ssize_t n;
-
-	if (b == NULL)
-		return NULL;
-	for (;;) {
-		n = read(fd, b + len, cap - len - 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-		if (len + 1 == cap) {
-			if (cap >= CMD_BUILD_RESULT_MAX || (nb = realloc(b, cap * 2)) == NULL) {
-				free(b);
-				return NULL;
-			}
-			b = nb;
-			cap *= 2;
-		}
-	}
-	b[len] = '\0';
-	return b;
-}
 
 /* 1 when an item of the plan is a name the job produces (it has a source key). */
 static int cmd_build_produced(json_t *it)
@@ -137,15 +87,12 @@ int cmd_build(int argc, char **argv)
 	    {"file", required_argument, NULL, 'f'},  {"keys", required_argument, NULL, 'k'},
 	    {"store", required_argument, NULL, 's'}, {"output", required_argument, NULL, 'o'},
 	    {"help", no_argument, NULL, 'h'},	     {NULL, 0, NULL, 0}};
-	const char *config = NULL, *keys = NULL, *store = NULL, *output = "text", *args[16];
-	char smcd[PATH_MAX], tmpdir[] = "/tmp/smc-build-XXXXXX", tmpstore[PATH_MAX], *text = NULL;
-	posix_spawn_file_actions_t fa;
+	const char *config = NULL, *keys = NULL, *store = NULL, *output = "text";
+	char tmpdir[] = "/tmp/smc-build-XXXXXX", tmpstore[PATH_MAX];
 	struct smconfig cfg;
 	struct err_ctx err = {{0}};
 	json_t *res = NULL, *e;
-	json_error_t jerr;
-	int ch, pipefd[2], status = 0, n = 0, code = 1, made_tmp = 0;
-	pid_t pid;
+	int ch, code = 1, ok = 0, made_tmp = 0;
 
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "f:k:s:o:h", longopts, NULL)) != -1) {
@@ -193,67 +140,21 @@ int cmd_build(int argc, char **argv)
 		store = tmpstore;
 	}
 	smconfig_free(&cfg);
-	if (cmd_build_smcd(smcd, sizeof(smcd)) != 0) {
-		cli_error("cannot find smcd");
-		goto out;
-	}
-	args[n++] = smcd;
-	args[n++] = "--once";
-	args[n++] = "-f";
-	args[n++] = config;
-	args[n++] = "--result-fd";
-	args[n++] = "3";
-	args[n++] = "--dry-run";
-	if (store) {
-		args[n++] = "--store";
-		args[n++] = store;
-	}
-	if (keys) {
-		args[n++] = "--keys";
-		args[n++] = keys;
-	}
-	args[n] = NULL;
 	if (getenv("SMC_LOG_LEVEL") == NULL)
 		setenv("SMC_LOG_LEVEL", "warn", 1);
-	if (pipe(pipefd) != 0) {
-		cli_error("pipe: %s", strerror(errno));
+	if ((code = run_smcd_once(config, store, keys, 1, &res, &ok)) != 0)
 		goto out;
-	}
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addclose(&fa, pipefd[0]);
-	posix_spawn_file_actions_adddup2(&fa, pipefd[1], 3);
-	if (posix_spawn(&pid, smcd, &fa, NULL, (char *const *)args, environ) != 0) {
-		cli_error("cannot start %s: %s", smcd, strerror(errno));
-		posix_spawn_file_actions_destroy(&fa);
-		close(pipefd[0]);
-		close(pipefd[1]);
-		goto out;
-	}
-	posix_spawn_file_actions_destroy(&fa);
-	close(pipefd[1]);
-	text = cmd_build_read_all(pipefd[0]);
-	close(pipefd[0]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if (text == NULL || text[0] == '\0') {
-		cli_error("smcd ended without a result");
-		goto out;
-	}
-	if ((res = json_loads(text, 0, &jerr)) == NULL) {
-		cli_error("smcd printed an unreadable result");
-		goto out;
-	}
+	code = 1;
 	if ((e = json_object_get(res, "error")) != NULL) {
 		cli_error("%s failed: %s", json_string_value(json_object_get(e, "stage")),
 			  json_string_value(json_object_get(e, "reason")));
 		goto out;
 	}
 	cmd_build_print(res, strcmp(output, "json") == 0);
-	code = WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
+	code = ok ? 0 : 1;
 out:
 	if (made_tmp)
 		cmd_build_rm_tmp(tmpdir);
 	json_decref(res);
-	free(text);
 	return code;
 }
