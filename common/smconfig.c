@@ -194,12 +194,106 @@ static int map_source(const json_t *spec, const char *base_dir, struct smconfig 
 	return src->kind ? 0 : ERR_NOMEM;
 }
 
+/* A DNS-1123 subdomain (Secret names) or, with label != 0, a DNS-1123 label (namespaces). */
+static int valid_dns_name(const char *s, int label)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > (label ? 63u : 253u) || !isalnum((unsigned char)s[0]) ||
+	    !isalnum((unsigned char)s[n - 1]))
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (!(islower(ch) || isdigit(ch) || ch == '-' || (ch == '.' && !label)))
+			return 0;
+	}
+	return 1;
+}
+
+/* spec.provider.<kind>.auth: how the syncer authenticates. A secretName means the
+ * credentials live in that Kubernetes Secret (read by the watcher in cluster mode);
+ * it is only meaningful with the auth types that use a stored credential. */
+static int map_auth(const json_t *sub, const char *kind, struct job_provider *p,
+		    struct err_ctx *err)
+{
+	static const struct {
+		const char *kind, *types, *secret_type;
+	} allowed[] = {
+		{"aws", "irsa accessKeys podIdentity", "accessKeys"},
+		{"gcp", "workloadIdentity jsonCredentials", "jsonCredentials"},
+		{"azure", "workloadIdentity servicePrincipal managedIdentity", "servicePrincipal"},
+	};
+	const json_t *auth;
+	char parent[48], field[64];
+	int rc = 0;
+
+	(void)str_fmt(parent, sizeof(parent), "spec.provider.%s", kind);
+	(void)str_fmt(field, sizeof(field), "spec.provider.%s.auth", kind);
+	auth = get_obj(sub, parent, "auth", &rc, err);
+	if (rc != 0)
+		return rc;
+	if ((rc = get_str(auth, field, "authType", &p->auth_type, 0, err)) != 0 ||
+	    (rc = get_str(auth, field, "roleArn", &p->role_arn, 0, err)) != 0 ||
+	    (rc = get_str(auth, field, "clientId", &p->client_id, 0, err)) != 0 ||
+	    (rc = get_str(auth, field, "tenantId", &p->tenant_id, 0, err)) != 0 ||
+	    (rc = get_str(auth, field, "serviceAccountEmail", &p->service_account, 0, err)) != 0 ||
+	    (rc = get_str(auth, field, "secretName", &p->secret_name, 0, err)) != 0 ||
+	    (rc = get_str(auth, field, "secretNamespace", &p->secret_namespace, 0, err)) != 0 ||
+	    (rc = get_str(auth, field, "secretKey", &p->secret_key, 0, err)) != 0)
+		return rc;
+	/* the reference's docs spell WorkloadIdentity / Irsa / ServicePrincipal; its code and
+	 * ours use the lowerCamel form */
+	p->auth_type[0] = (char)tolower((unsigned char)p->auth_type[0]);
+	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++) {
+		char types[96];
+
+		if (strcmp(kind, allowed[i].kind) != 0)
+			continue;
+		(void)str_fmt(types, sizeof(types), " %s ", allowed[i].types);
+		if (p->auth_type[0] != '\0') {
+			char want[40];
+
+			(void)str_fmt(want, sizeof(want), " %s ", p->auth_type);
+			if (strstr(types, want) == NULL)
+				return err_set(err, ERR_INVAL, "%s.authType: \"%s\" is not one of %s",
+					       field, p->auth_type, allowed[i].types);
+		}
+		if (p->secret_name[0] == '\0') {
+			if (p->secret_namespace[0] != '\0' || p->secret_key[0] != '\0')
+				return err_set(err, ERR_INVAL,
+					       "%s: secretNamespace/secretKey need secretName", field);
+			return 0;
+		}
+		if (p->auth_type[0] != '\0' && strcmp(p->auth_type, allowed[i].secret_type) != 0)
+			return err_set(err, ERR_INVAL,
+				       "%s.secretName: a Secret is only read with authType %s, not %s",
+				       field, allowed[i].secret_type, p->auth_type);
+		if (!valid_dns_name(p->secret_name, 0))
+			return err_set(err, ERR_INVAL,
+				       "%s.secretName: \"%s\" is not a valid Secret name", field,
+				       p->secret_name);
+		if (p->secret_namespace[0] != '\0' && !valid_dns_name(p->secret_namespace, 1))
+			return err_set(err, ERR_INVAL,
+				       "%s.secretNamespace: \"%s\" is not a valid namespace", field,
+				       p->secret_namespace);
+		if (strcmp(kind, "aws") == 0 && p->secret_key[0] != '\0')
+			return err_set(err, ERR_INVAL,
+				       "%s.secretKey: not used by aws (the Secret holds "
+				       "aws_access_key_id and aws_secret_access_key)", field);
+		if (strlen(p->secret_key) > 253)
+			return err_set(err, ERR_INVAL, "%s.secretKey: longer than 253 bytes", field);
+		return 0;
+	}
+	return 0;
+}
+
 static int map_provider(const json_t *spec, const char *base_dir, struct smconfig *c,
 			struct err_ctx *err)
 {
 	static const char *const kinds[] = {"local", "aws", "gcp", "azure"};
 	struct job_provider *p = &c->job.provider;
-	const json_t *prov, *sub = NULL, *auth;
+	const json_t *prov, *sub = NULL;
 	const char *kind = NULL;
 	int rc = 0, found = 0;
 
@@ -256,20 +350,7 @@ static int map_provider(const json_t *spec, const char *base_dir, struct smconfi
 		    (rc = get_str(sub, "spec.provider.azure", "endpoint", &p->endpoint, 0, err)) != 0)
 			return rc;
 	}
-	auth = get_obj(sub, "spec.provider", "auth", &rc, err);
-	if (rc != 0)
-		return rc;
-	if ((rc = get_str(auth, "spec.provider.auth", "authType", &p->auth_type, 0, err)) != 0 ||
-	    (rc = get_str(auth, "spec.provider.auth", "roleArn", &p->role_arn, 0, err)) != 0 ||
-	    (rc = get_str(auth, "spec.provider.auth", "clientId", &p->client_id, 0, err)) != 0 ||
-	    (rc = get_str(auth, "spec.provider.auth", "tenantId", &p->tenant_id, 0, err)) != 0 ||
-	    (rc = get_str(auth, "spec.provider.auth", "serviceAccountEmail", &p->service_account,
-			  0, err)) != 0)
-		return rc;
-	/* the reference's docs spell WorkloadIdentity / Irsa / ServicePrincipal; its code and
-	 * ours use the lowerCamel form */
-	p->auth_type[0] = (char)tolower((unsigned char)p->auth_type[0]);
-	return 0;
+	return map_auth(sub, kind, p, err);
 }
 
 static int valid_label_value(const char *s)
@@ -436,7 +517,8 @@ int smconfig_from_json(const json_t *res, const char *base_dir, struct smconfig 
 				 &c.job.provider.vault_name, &c.job.provider.endpoint,
 				 &c.job.provider.auth_type, &c.job.provider.role_arn,
 				 &c.job.provider.client_id, &c.job.provider.tenant_id,
-				 &c.job.provider.service_account};
+				 &c.job.provider.service_account, &c.job.provider.secret_name,
+				 &c.job.provider.secret_namespace, &c.job.provider.secret_key};
 		for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
 			if (*strs[i] == NULL && (*strs[i] = xstrdup("")) == NULL) {
 				rc = ERR_NOMEM;

@@ -576,9 +576,14 @@ void codec_free(const struct codec_schema *s, void *base)
 		const struct codec_field *f = &s->fields[i];
 
 		switch (f->kind) {
-		case CODEC_STR:
-			free(*MEMBER(base, f->off, char *));
+		case CODEC_STR: {
+			char *str = *MEMBER(base, f->off, char *);
+
+			if (str != NULL && (f->flags & CODEC_SECRET))
+				explicit_bzero(str, strlen(str)); /* a secret string is wiped too */
+			free(str);
 			break;
+		}
 		case CODEC_SECBUF:
 			secbuf_free(*MEMBER(base, f->off, struct secbuf *));
 			break;

@@ -135,6 +135,7 @@ extern const struct codec_schema msg_values_schema_file; /* struct file_report *
 extern const struct codec_schema msg_values_schema_msg;  /* struct msg_values */
 extern const struct codec_schema msg_result_schema_item; /* struct result_item */
 extern const struct codec_schema msg_result_schema_msg;  /* struct msg_result */
+extern const struct codec_schema msg_credentials_schema_msg; /* struct msg_credentials */
 extern const struct codec_schema msg_control_schema_hello;
 extern const struct codec_schema msg_control_schema_log;
 extern const struct codec_schema msg_control_schema_metrics;

@@ -66,6 +66,7 @@ static const struct codec_schema *msg_schema(uint32_t type)
 	case MSG_RESULT: return &msg_result_schema_msg;
 	case MSG_RUN: return &msg_control_schema_run;
 	case MSG_EDGE: return &msg_control_schema_edge;
+	case MSG_CREDENTIALS: return &msg_credentials_schema_msg;
 	default: return NULL;
 	}
 }

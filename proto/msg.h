@@ -81,6 +81,10 @@ struct job_provider {   /* provider spec without credentials */
 	char *store_path;  /* local: SQLite store file */
 	char *region, *project_id, *location, *vault_name, *endpoint;
 	char *auth_type, *role_arn, *client_id, *tenant_id, *service_account;
+	/* the Secret holding credentials (spec.provider.<kind>.auth.secretName/-Namespace/-Key):
+	 * only a name; the watcher reads it and sends its content to the syncer alone
+	 * (CREDENTIALS). Empty = the syncer's own identity (workload identity, environment). */
+	char *secret_name, *secret_namespace, *secret_key;
 };
 struct job_configs {
 	bool enabled;
@@ -173,6 +177,19 @@ struct msg_result {
 	size_t nfiles;
 };
 
+/* Cloud credentials for one job, read by the watcher from the Secret the config names and
+ * sent straight to the syncer (the only other process that ever holds them). Every field
+ * but job_id, provider and origin is secret: redacted to its length in taps, wiped on free. */
+struct msg_credentials {
+	uint64_t job_id;        /* the job they are for */
+	char *provider;         /* "aws" | "gcp" | "azure" */
+	char *origin;           /* "Secret <ns>/<name>", for errors (not secret) */
+	char *key_id;           /* aws: access key id; azure: client id (secret) */
+	struct secbuf *secret;  /* aws: secret access key; gcp: service account JSON key;
+	                           azure: client secret (secret) */
+	struct secbuf *token;   /* aws: session token, optional (secret) */
+};
+
 struct msg {
 	uint32_t type; /* enum msg_type */
 	int fd;        /* a passed descriptor (TREE, EDGE), or -1; owned by the message holder */
@@ -188,6 +205,7 @@ struct msg {
 		struct msg_tree tree;
 		struct msg_values values;
 		struct msg_result result;
+		struct msg_credentials credentials;
 	} u;
 };
 

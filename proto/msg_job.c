@@ -67,6 +67,10 @@ static const struct codec_field job_provider_fields[] = {
 	CODEC_F(struct job_provider, tenant_id, "tenant_id", CODEC_STR, 0, MSG_MAX_SHORT),
 	CODEC_F(struct job_provider, service_account, "service_account", CODEC_STR, 0,
 		MSG_MAX_SHORT),
+	CODEC_F(struct job_provider, secret_name, "secret_name", CODEC_STR, 0, MSG_MAX_NAME),
+	CODEC_F(struct job_provider, secret_namespace, "secret_namespace", CODEC_STR, 0,
+		MSG_MAX_NAME),
+	CODEC_F(struct job_provider, secret_key, "secret_key", CODEC_STR, 0, MSG_MAX_NAME),
 };
 static const struct codec_schema job_provider_schema =
 	CODEC_SCHEMA("provider", struct job_provider, job_provider_fields);

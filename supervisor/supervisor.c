@@ -16,8 +16,12 @@
  *       points every config with the local provider at that store (tests, dev).
  *       Flags may also come from the environment: SMC_NAMESPACE, SMC_LABEL_SELECTOR,
  *       SMC_METRICS_PORT, SMC_LEADER_ELECT=true, SMC_LEASE_NAME, SMC_LEASE_NAMESPACE,
- *       SMC_ARGOCD_NAMESPACE. --argocd-namespace NS (default argocd): where ArgoCD keeps
- *       its repository Secrets and argocd-ssh-known-hosts-cm. --fetcher-ports P,P...: the
+ *       SMC_ARGOCD_NAMESPACE, SMC_ALLOW_CROSS_NAMESPACE_REFS=true. --argocd-namespace NS
+ *       (default argocd): where ArgoCD keeps its repository Secrets and
+ *       argocd-ssh-known-hosts-cm. --allow-cross-namespace-refs: a config may name a cloud
+ *       credentials Secret (spec.provider.*.auth.secretNamespace) outside its own
+ *       namespace; refused by default, since it would let a config's author use
+ *       credentials they cannot read. --fetcher-ports P,P...: the
  *       only TCP ports the fetcher may connect to (Landlock; default: any, since the
  *       sources are only known job by job and a ruleset can never be widened again).
  *   Both modes: --cache-dir DIR keeps the fetcher's Git clone cache there (default: the
@@ -67,6 +71,8 @@ struct opts {
 	const char *metrics_addr;
 	int metrics_port;
 	const char *argocd_ns;	   /* --argocd-namespace (cluster): Argo's repository Secrets */
+	bool allow_cross_ns;	   /* --allow-cross-namespace-refs (cluster): credentials
+				      Secrets in another namespace than the config's */
 	const char *cache_dir;	   /* --cache-dir: the fetcher's Git clone cache (kept) */
 	const char *cache_max;	   /* --cache-max BYTES: its cap */
 	const char *fetcher_ports; /* --fetcher-ports P,P...: the only TCP ports it may reach */
@@ -104,6 +110,7 @@ static int usage(void)
 			"            [--leader-elect] [--lease-name N] [--lease-namespace NS]\n"
 			"            [--identity ID] [--keys DIR] [--store PATH]\n"
 			"            [--argocd-namespace NS] [--fetcher-ports P,P...]\n"
+			"            [--allow-cross-namespace-refs]\n"
 			"       both: [--cache-dir DIR] [--cache-max BYTES]\n");
 	return 2;
 }
@@ -404,6 +411,8 @@ static int prepare_cluster(struct sup *s, const struct opts *o, struct prepared 
 	rc |= proctab_add_arg(&s->pt, ROLE_WATCHER, "--cluster");
 	if (o->leader_elect)
 		rc |= proctab_add_arg(&s->pt, ROLE_WATCHER, "--leader-elect");
+	if (o->allow_cross_ns)
+		rc |= proctab_add_arg(&s->pt, ROLE_WATCHER, "--allow-cross-namespace-refs");
 	{
 		const char *pairs[][2] = {
 		    {"--kubeconfig", pp->kubeconfig[0] ? pp->kubeconfig : NULL},
@@ -631,6 +640,7 @@ int main(int argc, char **argv)
 		{"cache-max", required_argument, NULL, 'M'},
 		{"fetcher-ports", required_argument, NULL, 'p'},
 		{"tap-socket", required_argument, NULL, 'T'},
+		{"allow-cross-namespace-refs", no_argument, NULL, 'x'},
 		{NULL, 0, NULL, 0}};
 	struct opts o = {.result_fd = STDOUT_FILENO, .metrics_port = 5000, .metrics_addr = "0.0.0.0"};
 	struct sup s;
@@ -666,6 +676,7 @@ int main(int argc, char **argv)
 		case 'M': o.cache_max = optarg; break;
 		case 'p': o.fetcher_ports = optarg; break;
 		case 'T': o.tap_socket = optarg; break;
+		case 'x': o.allow_cross_ns = true; break;
 		case 'P':
 			if (str_to_i64(optarg, 0, 65535, &v) != 0)
 				return usage();
@@ -694,6 +705,9 @@ int main(int argc, char **argv)
 			o.argocd_ns = getenv("SMC_ARGOCD_NAMESPACE");
 		if (getenv("SMC_LEADER_ELECT") && strcmp(getenv("SMC_LEADER_ELECT"), "true") == 0)
 			o.leader_elect = true;
+		if (getenv("SMC_ALLOW_CROSS_NAMESPACE_REFS") &&
+		    strcmp(getenv("SMC_ALLOW_CROSS_NAMESPACE_REFS"), "true") == 0)
+			o.allow_cross_ns = true;
 		if (getenv("SMC_METRICS_PORT") &&
 		    str_to_i64(getenv("SMC_METRICS_PORT"), 0, 65535, &v) == 0)
 			o.metrics_port = (int)v;

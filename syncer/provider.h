@@ -62,8 +62,13 @@ const struct result_item *report_find(const struct report *r, enum item_kind kin
 struct provider_ops {
 	const char *kind; /* the value of job.provider.kind it serves */
 	bool transactional; /* rollback undoes sync() (the local store); clouds cannot */
-	/* Opens the store for this job. Owned out-parameter *state (close()). */
-	int (*open)(const struct job *job, void **state, struct err_ctx *err);
+	/* Opens the store for this job. creds: the credentials the watcher read from the
+	 * Secret the job names (job->provider.secret_name), checked by the syncer core to be
+	 * this job's and this provider's; NULL when the job names no Secret (the syncer's own
+	 * identity is used). Borrowed: a provider copies what it keeps. Owned out-parameter
+	 * *state (close()). */
+	int (*open)(const struct job *job, const struct msg_credentials *creds, void **state,
+		    struct err_ctx *err);
 	/* Starts the job's unit of work (one transaction for the local store). */
 	int (*begin)(void *state, struct err_ctx *err);
 	int (*sync)(void *state, const struct job *job, enum item_kind kind,

@@ -125,8 +125,28 @@ static int sync_append(struct report *to, const struct report *from, bool only_f
 	return 0;
 }
 
-int sync_run_ops(const struct provider_ops *ops, const struct msg_values *v, struct report *rep,
-		 struct err_ctx *err)
+/* The credentials to give the provider: NULL when the job names no Secret; ERR_NOKEY when
+ * it does and creds are missing or belong to another job or provider. */
+static int sync_creds(const struct job *job, const struct msg_credentials *creds,
+		      const struct msg_credentials **out, struct err_ctx *err)
+{
+	const char *sn = job->provider.secret_name;
+
+	*out = NULL;
+	if (sn == NULL || sn[0] == '\0')
+		return 0;
+	if (creds == NULL || creds->job_id != job->id || creds->provider == NULL ||
+	    job->provider.kind == NULL || strcmp(creds->provider, job->provider.kind) != 0)
+		return err_set(err, ERR_NOKEY,
+			       "spec.provider.%s.auth.secretName: the credentials of Secret %s "
+			       "did not reach the syncer (they are read in cluster mode only)",
+			       job->provider.kind ? job->provider.kind : "?", sn);
+	*out = creds;
+	return 0;
+}
+
+int sync_run_ops(const struct provider_ops *ops, const struct msg_values *v,
+		 const struct msg_credentials *creds, struct report *rep, struct err_ctx *err)
 {
 	const struct job *job = &v->job;
 	struct sync_set secrets = {0}, configs = {0};
@@ -146,7 +166,9 @@ int sync_run_ops(const struct provider_ops *ops, const struct msg_values *v, str
 	    (rc = sync_name_all(job, &v->configs, ITEM_CONFIG, &configs, err)) != 0)
 		goto out;
 
-	if ((rc = ops->open(job, &st, err)) != 0)
+	if ((rc = sync_creds(job, creds, &creds, err)) != 0)
+		goto out;
+	if ((rc = ops->open(job, creds, &st, err)) != 0)
 		goto out;
 	if ((rc = ops->begin(st, err)) != 0)
 		goto out;
@@ -195,7 +217,8 @@ out:
 	return rc;
 }
 
-int sync_run(const struct msg_values *v, struct report *rep, struct err_ctx *err)
+int sync_run(const struct msg_values *v, const struct msg_credentials *creds, struct report *rep,
+	     struct err_ctx *err)
 {
-	return sync_run_ops(provider_find(v->job.provider.kind), v, rep, err);
+	return sync_run_ops(provider_find(v->job.provider.kind), v, creds, rep, err);
 }

@@ -18,15 +18,19 @@
 #include "proto/msg.h"
 #include "syncer/provider.h"
 
-/* Makes the store of v->job.provider.kind mirror v. On success the items (written,
+/* Makes the store of v->job.provider.kind mirror v. creds: what the watcher sent for this
+ * job (CREDENTIALS), or NULL; a job that names a credentials Secret fails with ERR_NOKEY
+ * unless creds are this job's and this provider's. On success the items (written,
  * unchanged, refused, pruned, retained) are appended to rep (caller-initialised, caller
  * frees with report_free). On failure err says why (never a value) and rep receives only
  * the ITEM_FAILED items, if any. ERR_UNSUPPORTED for an unknown provider kind; ERR_REMOTE
  * when items failed. */
-int sync_run(const struct msg_values *v, struct report *rep, struct err_ctx *err);
+int sync_run(const struct msg_values *v, const struct msg_credentials *creds, struct report *rep,
+	     struct err_ctx *err);
 
 /* sync_run with an explicit provider (borrowed) instead of provider_find's. */
-int sync_run_ops(const struct provider_ops *ops, const struct msg_values *v, struct report *rep,
+int sync_run_ops(const struct provider_ops *ops, const struct msg_values *v,
+		 const struct msg_credentials *creds, struct report *rep,
 		 struct err_ctx *err);
 
 #endif

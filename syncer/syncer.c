@@ -19,8 +19,9 @@ int main(int argc, char **argv)
 {
 	const struct peer peers[] = {
 		{FD_SUPERVISOR, ROLE_SUPERVISOR, MSG_CAP_CONTROL},
-		{FD_SYNCER_DECRYPTOR, ROLE_DECRYPTOR, MSG_CAP_PIPELINE},
+		/* the watcher first: its CREDENTIALS precede the VALUES of the same job */
 		{FD_SYNCER_WATCHER, ROLE_WATCHER, MSG_CAP_CONTROL},
+		{FD_SYNCER_DECRYPTOR, ROLE_DECRYPTOR, MSG_CAP_PIPELINE},
 	};
 	static const char *const cred_env[] = {
 		"AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",

@@ -1,9 +1,14 @@
 /* syncer_dispatch.c — permit table and handlers of the syncer.
  *
- *   from       message  action
- *   decryptor  VALUES   name the items, make the provider mirror them (one unit of work
- *                       per job), RESULT with per-item outcomes to the watcher
- * The only process with cloud credentials; never SOPS keys or the kube token. */
+ *   from       message      action
+ *   watcher    CREDENTIALS  keep them for their job (one slot: the watcher runs one job at
+ *                           a time and sends them just before its JOB)
+ *   decryptor  VALUES       name the items, make the provider mirror them (one unit of
+ *                           work per job) with that job's credentials, wipe the
+ *                           credentials, RESULT with per-item outcomes to the watcher
+ * The only process with cloud credentials; never SOPS keys or the kube token. The
+ * watcher's socket is served before the decryptor's (syncer.c), and CREDENTIALS is written
+ * before the JOB leaves the watcher, so they are here before that job's VALUES. */
 #include "syncer/syncer_dispatch.h"
 
 #include "common/log.h"
@@ -11,8 +16,27 @@
 #include "syncer/provider.h"
 #include "syncer/sync.h"
 
+/* Credentials of the job they were sent for (type MSG_CREDENTIALS when held). */
+static struct msg held;
+
+static void held_wipe(void)
+{
+	msg_free(&held); /* wipes the secret fields */
+	msg_init(&held, 0);
+}
+
+static int on_credentials(struct msg *m)
+{
+	held_wipe();
+	held = *m; /* taken: the caller's msg_free must not wipe what we keep */
+	msg_init(m, MSG_CREDENTIALS);
+	return 0;
+}
+
 static int on_values(const struct msg_values *v)
 {
+	const struct msg_credentials *creds =
+		held.type == MSG_CREDENTIALS ? &held.u.credentials : NULL;
 	struct err_ctx err = {{0}};
 	struct report rep;
 	struct msg m;
@@ -20,7 +44,11 @@ static int on_values(const struct msg_values *v)
 	int rc;
 
 	report_init(&rep);
-	rc = sync_run(v, &rep, &err);
+	rc = sync_run(v, creds, &rep, &err);
+	/* credentials serve one job: wiped after it (or after a later job, when the job they
+	 * were for failed before reaching here); a newer job's are kept for it */
+	if (held.type == MSG_CREDENTIALS && held.u.credentials.job_id <= v->job.id)
+		held_wipe();
 	if (rc != 0) {
 		log_warn("sync.failed", "%s/%s: %s", v->job.config.ns, v->job.config.name, err.msg);
 		rc = peer_send_failure(FD_SYNCER_WATCHER, &v->job, v->revision, "sync", rc, err.msg);
@@ -65,6 +93,8 @@ int syncer_dispatch(void *arg, const struct peer *from, struct msg *m, struct er
 	switch (m->type) {
 	case MSG_VALUES:
 		return on_values(&m->u.values);
+	case MSG_CREDENTIALS:
+		return on_credentials(m);
 	case MSG_TAP_ATTACH:
 	case MSG_EDGE:
 		return 0;

@@ -10,6 +10,7 @@
 #include "common/secbuf.h"
 #include "common/str.h"
 #include "common/xmalloc.h"
+#include "watcher/kube_secret.h"
 
 static const char *jstr(const json_t *o, const char *k)
 {
@@ -144,7 +145,7 @@ const json_t *argo_match_secret(const json_t *items, const char *url)
 		if (strcmp(type, "repository") != 0 && strcmp(type, "repo-creds") != 0)
 			continue;
 		/* url may be in stringData (never stored) or data (base64) */
-		if (argo_secret_field(s, "url", ARGO_MAX_URL, &u, &e) != 0 || u == NULL)
+		if (kube_secret_field(s, "url", ARGO_MAX_URL, &u, &e) != 0 || u == NULL)
 			continue;
 		if (url_same((const char *)u->data, url)) {
 			secbuf_free(u);
@@ -160,75 +161,6 @@ const json_t *argo_match_secret(const json_t *items, const char *url)
 	return best;
 }
 
-int argo_secret_field(const json_t *secret, const char *key, size_t max, struct secbuf **out,
-		      struct err_ctx *err)
-{
-	const json_t *v = json_object_get(json_object_get(secret, "data"), key);
-	const char *b64, *name = jstr(json_object_get(secret, "metadata"), "name");
-	struct secbuf *sb = NULL;
-	size_t n, pad = 0;
-	int r;
-
-	if (v == NULL || json_is_null(v)) {
-		*out = NULL;
-		return 0;
-	}
-	if (!json_is_string(v))
-		return err_set(err, ERR_INVAL, "Secret %s: data.%s is not a string", name, key);
-	b64 = json_string_value(v);
-	n = json_string_length(v);
-	if (n % 4 != 0 || n / 4 * 3 > max + 2 || n > 0x7ffffff0)
-		return err_set(err, n % 4 ? ERR_INVAL : ERR_TOOBIG,
-			       "Secret %s: data.%s is not base64 or larger than %zu bytes", name,
-			       key, max);
-	if (secbuf_new(&sb, n / 4 * 3 + 1) != 0) {
-		secbuf_free(sb);
-		return ERR_NOMEM;
-	}
-	/* decode into the locked buffer itself: grow it to size first */
-	{
-		static const uint8_t zero[64];
-		size_t need = n / 4 * 3;
-
-		while (sb->len < need) {
-			size_t k = need - sb->len < sizeof(zero) ? need - sb->len : sizeof(zero);
-
-			if (secbuf_put(sb, zero, k) != 0) {
-				secbuf_free(sb);
-				return ERR_NOMEM;
-			}
-		}
-	}
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)b64[i];
-
-		if (!(isalnum(c) || c == '+' || c == '/' || (c == '=' && i + 2 >= n))) {
-			secbuf_free(sb);
-			return err_set(err, ERR_INVAL, "Secret %s: data.%s is not base64", name,
-				       key);
-		}
-	}
-	if (n >= 1 && b64[n - 1] == '=')
-		pad++;
-	if (n >= 2 && b64[n - 2] == '=')
-		pad++;
-	r = n == 0 ? 0 : EVP_DecodeBlock(sb->data, (const unsigned char *)b64, (int)n);
-	if (r < 0 || (size_t)r < pad || (size_t)r - pad > max) {
-		secbuf_free(sb);
-		return err_set(err, r < 0 ? ERR_INVAL : ERR_TOOBIG,
-			       "Secret %s: data.%s is not base64 or larger than %zu bytes", name,
-			       key, max);
-	}
-	sb->len = (size_t)r - pad;
-	sb->data[sb->len] = '\0';
-	if (memchr(sb->data, '\0', sb->len) != NULL) {
-		secbuf_free(sb);
-		return err_set(err, ERR_INVAL, "Secret %s: data.%s holds a NUL byte", name, key);
-	}
-	*out = sb;
-	return 0;
-}
-
 int argo_secret_to_source(const json_t *secret, const char *known_hosts_fallback,
 			  struct job_source *src, struct err_ctx *err)
 {
@@ -236,10 +168,10 @@ int argo_secret_to_source(const json_t *secret, const char *known_hosts_fallback
 	char *u = NULL, *k = NULL;
 	int rc;
 
-	if ((rc = argo_secret_field(secret, "username", MSG_MAX_SHORT, &user, err)) != 0 ||
-	    (rc = argo_secret_field(secret, "password", ARGO_MAX_PASSWORD, &pw, err)) != 0 ||
-	    (rc = argo_secret_field(secret, "sshPrivateKey", ARGO_MAX_SSH_KEY, &key, err)) != 0 ||
-	    (rc = argo_secret_field(secret, "sshKnownHosts", MSG_MAX_KNOWN_HOSTS, &kh, err)) != 0)
+	if ((rc = kube_secret_field(secret, "username", MSG_MAX_SHORT, &user, err)) != 0 ||
+	    (rc = kube_secret_field(secret, "password", ARGO_MAX_PASSWORD, &pw, err)) != 0 ||
+	    (rc = kube_secret_field(secret, "sshPrivateKey", ARGO_MAX_SSH_KEY, &key, err)) != 0 ||
+	    (rc = kube_secret_field(secret, "sshKnownHosts", MSG_MAX_KNOWN_HOSTS, &kh, err)) != 0)
 		goto out;
 	if (user != NULL && (u = xstrndup((const char *)user->data, user->len)) == NULL) {
 		rc = ERR_NOMEM;

@@ -61,10 +61,6 @@ const json_t *argo_match_secret(const json_t *items, const char *url);
 int argo_secret_to_source(const json_t *secret, const char *known_hosts_fallback,
 			  struct job_source *src, struct err_ctx *err);
 
-/* The value of a Secret's .data[key] decoded from base64 into a new secbuf (owned out,
- * NULL and 0 when the key is absent). ERR_INVAL for bad base64, ERR_TOOBIG over max. */
-int argo_secret_field(const json_t *secret, const char *key, size_t max, struct secbuf **out,
-		      struct err_ctx *err);
 
 /* 1 when a change from old to obj (either may be NULL) should reconcile the configs that
  * use the Application: its sources or its synced revision(s) changed. */

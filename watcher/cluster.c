@@ -20,7 +20,9 @@
 #include "watcher/argo.h"
 #include "watcher/informer.h"
 #include "watcher/kube_exec.h"
+#include "watcher/kube_secret.h"
 #include "watcher/leader.h"
+#include "watcher/provider_creds.h"
 #include "watcher/status.h"
 #include "watcher/workqueue.h"
 
@@ -111,6 +113,10 @@ int cluster_take_args(int *argc, char **argv, struct cluster_opts *o, struct err
 		}
 		if (strcmp(a, "--leader-elect") == 0) {
 			o->leader_elect = true;
+			continue;
+		}
+		if (strcmp(a, "--allow-cross-namespace-refs") == 0) {
+			o->allow_cross_ns = true;
 			continue;
 		}
 		for (size_t k = 0; k < sizeof(valued) / sizeof(valued[0]); k++) {
@@ -610,13 +616,58 @@ static int resolve_argo(struct cluster *c, const json_t *obj, struct smconfig *c
 		kh = NULL;
 	}
 	free(kh);
-	json_decref(secret);
+	kube_secret_release(secret);
 	return rc;
 }
 
-/* Sends cfg's job to the fetcher and records it as the running job. 1 when sent. */
+/* The credentials Secret cfg names (spec.provider.<kind>.auth.secretName) read into *creds
+ * (provider_creds.h). 0 with creds->type == 0 when none is named; otherwise why says what
+ * is wrong (never a value): ERR_PERM for a namespace the config may not read from,
+ * ERR_NOKEY for a missing Secret or key. */
+static int read_credentials(struct cluster *c, const struct smconfig *cfg, struct msg *creds,
+			    char *why, size_t size)
+{
+	const struct job *j = &cfg->job;
+	const char *ns = provider_creds_namespace(j);
+	struct err_ctx err = {{0}};
+	json_t *secret = NULL;
+	char path[1024];
+	int rc;
+
+	msg_init(creds, 0);
+	if (j->provider.secret_name == NULL || j->provider.secret_name[0] == '\0')
+		return 0;
+	if (strcmp(ns, j->config.ns) != 0 && !c->o.allow_cross_ns)
+		return str_fmt(why, size,
+			       "spec.provider.%s.auth.secretNamespace: %s is not the config's "
+			       "namespace %s (smcd --allow-cross-namespace-refs permits it)",
+			       j->provider.kind, ns, j->config.ns),
+		       ERR_PERM;
+	if (str_fmt(path, sizeof(path), "/api/v1/namespaces/%s/secrets/%s", ns,
+		    j->provider.secret_name) != 0)
+		return str_fmt(why, size, "spec.provider.%s.auth.secretName: too long",
+			       j->provider.kind),
+		       ERR_INVAL;
+	if ((rc = kube_get(c->kc, path, &secret, &err)) != 0) {
+		(void)str_fmt(why, size, "spec.provider.%s.auth.secretName: Secret %s/%s: %s",
+			      j->provider.kind, ns, j->provider.secret_name,
+			      rc == ERR_NOTFOUND ? "not found" : err.msg);
+		return rc == ERR_NOTFOUND ? ERR_NOKEY : rc;
+	}
+	msg_init(creds, MSG_CREDENTIALS);
+	rc = provider_creds_from_secret(secret, j, &creds->u.credentials, &err);
+	kube_secret_release(secret);
+	if (rc != 0) {
+		msg_init(creds, 0);
+		(void)str_copy(why, size, err.msg);
+	}
+	return rc;
+}
+
+/* Sends cfg's job to the fetcher (after its credentials, when creds holds some, to the
+ * syncer) and records it as the running job. 1 when sent. */
 static int start_job(struct cluster *c, const char *key, const json_t *obj, struct smconfig *cfg,
-		     bool finalize)
+		     struct msg *creds, bool finalize)
 {
 	struct msg m;
 
@@ -629,6 +680,13 @@ static int start_job(struct cluster *c, const char *key, const json_t *obj, stru
 		}
 	}
 	cfg->job.id = ++c->next_job_id;
+	if (creds != NULL && creds->type == MSG_CREDENTIALS) {
+		creds->u.credentials.job_id = cfg->job.id;
+		if (msg_send(FD_WATCHER_SYNCER, creds) != 0) {
+			log_warn("job.start", "the syncer is not reachable (restarting?)");
+			return 0;
+		}
+	}
 	msg_init(&m, MSG_JOB);
 	m.u.job.job = cfg->job;
 	if (msg_send(FD_WATCHER_FETCHER, &m) != 0) {
@@ -677,7 +735,14 @@ static int reconcile(struct cluster *c, const char *key)
 			if (cfg.job.policy.deletion != JOB_DELETION_RETAIN) {
 				cfg.job.policy.delete_all = true;
 				cfg.job.policy.prune = true;
-				rc = start_job(c, key, obj, &cfg, true);
+				struct msg creds;
+
+				rc = read_credentials(c, &cfg, &creds, why, sizeof(why));
+				if (rc == 0)
+					rc = start_job(c, key, obj, &cfg, &creds, true);
+				else
+					log_warn("finalize.credentials", "%s/%s: %s", ns, name, why);
+				msg_free(&creds);
 				smconfig_free(&cfg);
 				if (rc == 1)
 					return 1;
@@ -748,7 +813,26 @@ static int reconcile(struct cluster *c, const char *key)
 			return 0;
 		}
 	}
-	rc = start_job(c, key, obj, &cfg, false);
+	{
+		struct msg creds;
+
+		rc = read_credentials(c, &cfg, &creds, why, sizeof(why));
+		if (rc != 0) {
+			log_warn("credentials", "%s/%s: %s", ns, name, why);
+			/* a missing Secret or key may appear: retried with backoff; a refused
+			 * namespace or a bad name needs a new spec */
+			bool stalled = rc == ERR_PERM || rc == ERR_INVAL;
+
+			finish_now(c, key, group, obj, stalled ? STATUS_STALLED : STATUS_FAILED,
+				   "credentials", why, 0, true);
+			if (stalled)
+				workqueue_forget(c->wq, key);
+			smconfig_free(&cfg);
+			return 0;
+		}
+		rc = start_job(c, key, obj, &cfg, &creds, false);
+		msg_free(&creds); /* wiped: the syncer has its copy */
+	}
 	if (rc != 1)
 		finish_now(c, key, group, obj, STATUS_FAILED, "fetch",
 			   "the fetcher is restarting; retried", 0, false);

@@ -35,11 +35,13 @@ struct cluster_opts {
 	const char *store;          /* --store: local provider path override */
 	const char *argocd_ns;      /* --argocd-namespace: where Argo keeps its repository
 	                               Secrets and known hosts (default "argocd") */
+	bool allow_cross_ns;        /* --allow-cross-namespace-refs: a config may name a
+	                               credentials Secret in another namespace */
 };
 
 /* Takes the cluster options out of argv (--cluster, --kubeconfig P, --context C,
  * --namespace NS, --label-selector S, --leader-elect, --lease-name N, --lease-namespace NS,
- * --identity ID, --argocd-namespace NS), compacting argv for procargs_parse. ERR_INVAL on
+ * --identity ID, --argocd-namespace NS, --allow-cross-namespace-refs), compacting argv for procargs_parse. ERR_INVAL on
  * a missing value. */
 int cluster_take_args(int *argc, char **argv, struct cluster_opts *o, struct err_ctx *err);
 

@@ -21,7 +21,8 @@ const char *status_reason_for_stage(const char *stage)
 		const char *stage, *reason;
 	} map[] = {{"config", "InvalidSpec"},	  {"source", "SourceNotReady"},
 		   {"fetch", "ArtifactFailed"},	  {"decrypt", "DecryptionFailed"},
-		   {"sync", "SyncFailed"},	  {"finalize", "FinalizeFailed"}};
+		   {"sync", "SyncFailed"},	  {"finalize", "FinalizeFailed"},
+		   {"credentials", "CredentialsUnavailable"}};
 
 	for (size_t i = 0; stage != NULL && i < sizeof(map) / sizeof(map[0]); i++) {
 		if (strcmp(stage, map[i].stage) == 0)

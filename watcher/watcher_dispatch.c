@@ -33,6 +33,17 @@ static int on_run(struct watcher *w, const struct msg_run *run)
 		log_error("config.invalid", "%s", err.msg);
 		return peer_send_failure(FD_SUPERVISOR, NULL, "", "config", rc, err.msg);
 	}
+	if (cfg.job.provider.secret_name[0] != '\0') {
+		/* the Secret lives in a cluster; one-shot runs use the syncer's own identity */
+		(void)err_set(&err, ERR_INVAL,
+			      "%s: spec.provider.%s.auth.secretName: Secrets are read by smcd "
+			      "--cluster only; without a cluster drop it and give the syncer "
+			      "credentials through its environment",
+			      run->config_path, cfg.job.provider.kind);
+		log_error("config.invalid", "%s", err.msg);
+		smconfig_free(&cfg);
+		return peer_send_failure(FD_SUPERVISOR, NULL, "", "config", ERR_INVAL, err.msg);
+	}
 	cfg.job.id = ++w->next_job_id;
 	cfg.job.policy.dry_run = run->dry_run;
 	if (w->store != NULL && strcmp(cfg.job.provider.kind, "local") == 0) {

@@ -28,6 +28,20 @@ expect_fail "missing field" "spec.secrets.environment: required" "$SMC" sync -f 
 printf 'kind: SecretManagerConfig\nspec: [unclosed\n' >"$TMP/broken.yaml"
 expect_fail "malformed YAML" "broken.yaml:[0-9]+" "$SMC" sync -f "$TMP/broken.yaml" --store "$store"
 
+# provider auth: a wrong authType, a Secret with the wrong auth type, a bad Secret name, and a
+# credentials Secret outside a cluster (only smcd --cluster reads Secrets)
+awscfg() { sed -e "s|^    local: {}|    aws: {region: us-east-1, auth: $1}|" "$cfg" >"$repo/auth.yaml"; }
+awscfg '{authType: kerberos}'
+expect_fail "unknown authType" 'spec.provider.aws.auth.authType: "kerberos" is not one of' "$SMC" sync -f "$repo/auth.yaml" --store "$store"
+awscfg '{authType: irsa, secretName: aws-keys}'
+expect_fail "secretName with irsa" "spec.provider.aws.auth.secretName: a Secret is only read with authType accessKeys" "$SMC" sync -f "$repo/auth.yaml" --store "$store"
+awscfg '{authType: accessKeys, secretName: Bad_Name}'
+expect_fail "invalid Secret name" 'spec.provider.aws.auth.secretName: "Bad_Name" is not a valid Secret name' "$SMC" sync -f "$repo/auth.yaml" --store "$store"
+awscfg '{authType: accessKeys, secretName: aws-keys, secretKey: k}'
+expect_fail "secretKey with aws" "spec.provider.aws.auth.secretKey: not used by aws" "$SMC" sync -f "$repo/auth.yaml" --store "$store"
+awscfg '{authType: accessKeys, secretName: aws-keys}'
+expect_fail "credentials Secret without a cluster" "auth.yaml: spec.provider.aws.auth.secretName: Secrets are read by smcd --cluster only" "$SMC" sync -f "$repo/auth.yaml" --store "$store"
+
 # a source path that does not exist
 sed 's|path: \.|path: ./missing-dir|' "$cfg" >"$repo/missing.yaml"
 expect_fail "missing source path" "missing-dir" "$SMC" sync -f "$repo/missing.yaml" --store "$store"

@@ -1,4 +1,5 @@
-/* aws_auth.c — the credential chain (web identity → pod identity → environment). */
+/* aws_auth.c — the credential chain (the config's Secret alone; else web identity → pod
+ * identity → environment). */
 #include "syncer/providers/aws/aws_auth.h"
 
 #include <errno.h>
@@ -22,6 +23,7 @@ struct aws_auth {
 	enum aws_auth_source source;
 	char *role_arn, *token_file, *sts_url; /* web identity */
 	char *pod_url, *pod_token_file;        /* pod identity */
+	struct aws_creds given;                /* keys from the config's Secret */
 	char session_name[AWS_AUTH_SESSION_MAX];
 	struct aws_http *http;
 	struct aws_creds creds;
@@ -60,7 +62,22 @@ int aws_auth_new(const struct aws_auth_cfg *cfg, struct aws_auth **out, struct e
 		str_fmt(a->session_name, sizeof(a->session_name), "smc-%ld-%lld", (long)getpid(),
 			(long long)time(NULL));
 	}
-	if (role != NULL && env("AWS_WEB_IDENTITY_TOKEN_FILE") != NULL) {
+	if (cfg->secret != NULL) {
+		const struct msg_credentials *s = cfg->secret;
+
+		a->source = AWS_AUTH_SECRET;
+		if (s->key_id == NULL || s->key_id[0] == '\0' || s->secret == NULL ||
+		    s->secret->len == 0) {
+			rc = err_set(err, ERR_NOKEY, "aws: %s holds no access key id or secret key",
+				     s->origin ? s->origin : "the credentials Secret");
+			goto fail;
+		}
+		if ((a->given.access_key_id = xstrdup(s->key_id)) == NULL ||
+		    secbuf_from(&a->given.secret, s->secret->data, s->secret->len) != 0 ||
+		    (s->token != NULL && s->token->len > 0 &&
+		     secbuf_from(&a->given.token, s->token->data, s->token->len) != 0))
+			goto fail;
+	} else if (role != NULL && env("AWS_WEB_IDENTITY_TOKEN_FILE") != NULL) {
 		a->source = AWS_AUTH_WEB_IDENTITY;
 		if ((a->role_arn = xstrdup(role)) == NULL ||
 		    (a->token_file = xstrdup(env("AWS_WEB_IDENTITY_TOKEN_FILE"))) == NULL ||
@@ -94,6 +111,7 @@ void aws_auth_free(struct aws_auth *a)
 	if (a == NULL)
 		return;
 	creds_clear(&a->creds);
+	creds_clear(&a->given);
 	free(a->role_arn);
 	free(a->token_file);
 	free(a->sts_url);
@@ -420,6 +438,20 @@ static int fetch_env(struct aws_creds *c)
 	return 0;
 }
 
+static int copy_given(const struct aws_creds *g, struct aws_creds *c)
+{
+	int rc;
+
+	if ((c->access_key_id = xstrdup(g->access_key_id)) == NULL)
+		return ERR_NOMEM;
+	if ((rc = secbuf_from(&c->secret, g->secret->data, g->secret->len)) != 0)
+		return rc;
+	if (g->token != NULL && (rc = secbuf_from(&c->token, g->token->data, g->token->len)) != 0)
+		return rc;
+	c->expires = 0;
+	return 0;
+}
+
 int aws_auth_get(struct aws_auth *a, int64_t now, const struct aws_creds **out,
 		 struct err_ctx *err)
 {
@@ -434,6 +466,7 @@ int aws_auth_get(struct aws_auth *a, int64_t now, const struct aws_creds **out,
 	case AWS_AUTH_WEB_IDENTITY: rc = fetch_web_identity(a, &c, err); break;
 	case AWS_AUTH_POD_IDENTITY: rc = fetch_pod_identity(a, &c, err); break;
 	case AWS_AUTH_ENV: rc = fetch_env(&c); break;
+	case AWS_AUTH_SECRET: rc = copy_given(&a->given, &c); break;
 	default: rc = ERR_NOKEY; break;
 	}
 	if (rc != 0) {

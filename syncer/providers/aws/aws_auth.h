@@ -1,4 +1,6 @@
-/* aws_auth.h — the AWS credential chain of the syncer, in this order of preference:
+/* aws_auth.h — the AWS credential chain of the syncer. Keys from the Secret a config names
+ * (spec.provider.aws.auth.secretName, sent by the watcher as CREDENTIALS) are that config's
+ * explicit choice and used alone; otherwise, in this order of preference:
  *   1. web identity (IRSA): role = job.provider.role_arn or AWS_ROLE_ARN, token file =
  *      AWS_WEB_IDENTITY_TOKEN_FILE; assumed through STS AssumeRoleWithWebIdentity (an
  *      unsigned Query call), the token file re-read on every refresh;
@@ -14,6 +16,7 @@
 
 #include "common/err.h"
 #include "common/secbuf.h"
+#include "proto/msg.h"
 #include "syncer/providers/aws/aws_http.h"
 
 #define AWS_AUTH_REFRESH_MARGIN 300       /* seconds before expiry */
@@ -21,7 +24,12 @@
 #define AWS_AUTH_MAX_TOKEN ((size_t)16 << 10) /* web identity / pod identity token bytes */
 #define AWS_AUTH_MAX_FIELD 4096           /* one credential field */
 
-enum aws_auth_source { AWS_AUTH_WEB_IDENTITY = 1, AWS_AUTH_POD_IDENTITY, AWS_AUTH_ENV };
+enum aws_auth_source {
+	AWS_AUTH_WEB_IDENTITY = 1,
+	AWS_AUTH_POD_IDENTITY,
+	AWS_AUTH_ENV,
+	AWS_AUTH_SECRET, /* keys from the config's Secret */
+};
 
 struct aws_creds {
 	char *access_key_id;        /* owned; not secret but never logged either */
@@ -34,6 +42,9 @@ struct aws_auth_cfg {
 	const char *role_arn; /* job.provider.role_arn or NULL (AWS_ROLE_ARN is the fallback) */
 	const char *sts_url;  /* endpoint for AssumeRoleWithWebIdentity */
 	struct aws_http *http; /* borrowed, must outlive the auth */
+	/* keys from the config's Secret (copied), or NULL: key_id = access key id, secret =
+	 * secret access key, token = session token (optional) */
+	const struct msg_credentials *secret;
 };
 
 struct aws_auth;

@@ -128,7 +128,7 @@ int aws_client_new(const struct aws_client_cfg *cfg, struct aws_client **out,
 		goto fail;
 	}
 	acfg = (struct aws_auth_cfg){.role_arn = cfg->role_arn, .sts_url = c->url[AWS_SVC_STS],
-				     .http = c->http};
+				     .http = c->http, .secret = cfg->secret};
 	if ((rc = aws_auth_new(&acfg, &c->auth, err)) != 0)
 		goto fail;
 	aws_retry_init(&c->retry, 0);
@@ -506,7 +506,8 @@ int aws_client_run(struct aws_client *c, struct aws_call *calls, size_t n, struc
 				decode_answer(call, r);
 			}
 			if (call->rc != 0 && expired_token(call) && call->attempts == 1 &&
-			    aws_auth_source(c->auth) != AWS_AUTH_ENV) {
+			    aws_auth_source(c->auth) != AWS_AUTH_ENV &&
+			    aws_auth_source(c->auth) != AWS_AUTH_SECRET) {
 				aws_auth_invalidate(c->auth);
 				call->not_before_ms = now;
 			} else if (call->rc != 0 &&

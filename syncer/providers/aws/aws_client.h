@@ -25,6 +25,7 @@ struct aws_client_cfg {
 	const char *region;   /* job.provider.region or NULL (AWS_REGION, AWS_DEFAULT_REGION) */
 	const char *endpoint; /* job.provider.endpoint or NULL (AWS_ENDPOINT_URL[_<SVC>]) */
 	const char *role_arn; /* job.provider.role_arn or NULL */
+	const struct msg_credentials *secret; /* keys from the config's Secret, or NULL */
 };
 
 struct aws_call {

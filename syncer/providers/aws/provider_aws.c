@@ -25,12 +25,14 @@ static void aws_close(void *state)
 	free(s);
 }
 
-static int aws_open(const struct job *job, void **state, struct err_ctx *err)
+static int aws_open(const struct job *job, const struct msg_credentials *creds, void **state,
+		    struct err_ctx *err)
 {
 	struct aws_state *s = xcalloc(1, sizeof(*s));
 	struct aws_client_cfg cfg = {.region = job->provider.region,
 				     .endpoint = job->provider.endpoint,
-				     .role_arn = job->provider.role_arn};
+				     .role_arn = job->provider.role_arn,
+				     .secret = creds};
 	int rc;
 
 	if (s == NULL)

@@ -461,12 +461,14 @@ static int ls_open_readonly(struct local_store *st, bool *empty, struct err_ctx 
 	return ls_ensure_schema(st, true, empty, err);
 }
 
-static int ls_open(const struct job *job, void **state, struct err_ctx *err)
+static int ls_open(const struct job *job, const struct msg_credentials *creds, void **state,
+		   struct err_ctx *err)
 {
 	struct local_store *st = xcalloc(1, sizeof(*st));
 	bool empty = false;
 	int rc;
 
+	(void)creds; /* the embedded store needs none */
 	if (st == NULL)
 		return ERR_NOMEM;
 	st->dry = job->policy.dry_run;

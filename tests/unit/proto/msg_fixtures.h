@@ -189,6 +189,14 @@ static inline void fx_msg(struct msg *m, uint32_t type)
 	case MSG_EDGE:
 		m->u.edge.peer = fx_dup("fetcher");
 		break;
+	case MSG_CREDENTIALS:
+		m->u.credentials.job_id = 42;
+		m->u.credentials.provider = fx_dup("aws");
+		m->u.credentials.origin = fx_dup("Secret team/aws-keys");
+		m->u.credentials.key_id = fx_dup("AKIDFIXTUREKEYID0001");
+		cr_assert_eq(secbuf_from(&m->u.credentials.secret, FX_CANARY, strlen(FX_CANARY)), 0);
+		cr_assert_eq(secbuf_from(&m->u.credentials.token, "fx-session-token", 16), 0);
+		break;
 	default:
 		cr_assert_fail("no fixture for type %u", type);
 	}

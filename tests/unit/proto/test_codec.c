@@ -13,7 +13,8 @@
 
 static const uint32_t all_types[] = {MSG_HELLO, MSG_LOG,  MSG_METRICS, MSG_TAP_ATTACH,
 				     MSG_TAP,   MSG_SHUTDOWN, MSG_JOB, MSG_TREE,
-				     MSG_VALUES, MSG_RESULT, MSG_RUN, MSG_EDGE};
+				     MSG_VALUES, MSG_RESULT, MSG_RUN, MSG_EDGE,
+				     MSG_CREDENTIALS};
 #define NTYPES (sizeof(all_types) / sizeof(all_types[0]))
 
 /* Decodes from an exact-size heap copy (so a sanitizer sees any over-read), checks that

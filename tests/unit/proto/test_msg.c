@@ -14,7 +14,8 @@
 
 static const uint32_t all_types[] = {MSG_HELLO, MSG_LOG,  MSG_METRICS, MSG_TAP_ATTACH,
 				     MSG_TAP,   MSG_SHUTDOWN, MSG_JOB, MSG_TREE,
-				     MSG_VALUES, MSG_RESULT, MSG_RUN, MSG_EDGE};
+				     MSG_VALUES, MSG_RESULT, MSG_RUN, MSG_EDGE,
+				     MSG_CREDENTIALS};
 #define NTYPES (sizeof(all_types) / sizeof(all_types[0]))
 
 static struct secbuf *encode(const struct msg *m, int redact)
@@ -180,6 +181,44 @@ Test(msg, tap_json_has_lengths_not_values)
 	json_decref(root);
 	free(js);
 	msg_free(&m);
+}
+
+/* Cloud credentials ride only watcher → syncer, and a tap sees their lengths alone. */
+Test(msg, credentials_are_redacted_and_only_for_the_syncer)
+{
+	struct msg m, d;
+	struct err_ctx err = {{0}};
+	struct secbuf *a;
+	char *js = NULL;
+	json_t *root;
+
+	fx_msg(&m, MSG_CREDENTIALS);
+	cr_assert_eq(msg_to_tap_json(&m, &js), 0);
+	cr_assert_null(strstr(js, FX_CANARY), "%s", js);
+	cr_assert_null(strstr(js, "AKIDFIXTUREKEYID0001"), "%s", js);
+	cr_assert_null(strstr(js, "fx-session-token"), "%s", js);
+	root = json_loads(js, 0, NULL);
+	cr_assert_not_null(root);
+	cr_assert_eq(json_integer_value(json_object_get(root, "secret")), strlen(FX_CANARY));
+	cr_assert_eq(json_integer_value(json_object_get(root, "key_id")), 20);
+	cr_assert_str_eq(json_string_value(json_object_get(root, "origin")), "Secret team/aws-keys");
+	cr_assert_eq(json_integer_value(json_object_get(root, "job_id")), 42);
+	json_decref(root);
+	free(js);
+	a = encode(&m, 0);
+	cr_assert_eq(msg_decode(a->data, a->len, &d, &err), 0, "%s", err.msg);
+	cr_assert_str_eq(d.u.credentials.key_id, "AKIDFIXTUREKEYID0001");
+	cr_assert_eq(d.u.credentials.secret->len, strlen(FX_CANARY));
+	cr_assert(memcmp(d.u.credentials.secret->data, FX_CANARY, strlen(FX_CANARY)) == 0);
+	cr_assert_str_eq((const char *)d.u.credentials.token->data, "fx-session-token");
+	secbuf_free(a);
+	msg_free(&d);
+	msg_free(&m);
+	cr_assert(msg_allowed(MSG_CREDENTIALS, ROLE_WATCHER, ROLE_SYNCER));
+	cr_assert(!msg_allowed(MSG_CREDENTIALS, ROLE_WATCHER, ROLE_FETCHER));
+	cr_assert(!msg_allowed(MSG_CREDENTIALS, ROLE_WATCHER, ROLE_DECRYPTOR));
+	cr_assert(!msg_allowed(MSG_CREDENTIALS, ROLE_SUPERVISOR, ROLE_SYNCER));
+	cr_assert(!msg_allowed(MSG_CREDENTIALS, ROLE_DECRYPTOR, ROLE_SYNCER));
 }
 
 Test(msg, tap_json_every_type)

@@ -383,7 +383,7 @@ static int sync_run(const struct job *job, enum item_kind kind, const struct ite
 	url(u, sizeof(u), "T_MOTO", "/moto-api/reset-auth");
 	cr_assert_eq(http_post(u, free_calls), 200);
 	report_init(rep);
-	cr_assert_eq(provider_aws.open(job, &st, &err), 0, "open: %s", err.msg);
+	cr_assert_eq(provider_aws.open(job, NULL, &st, &err), 0, "open: %s", err.msg);
 	cr_assert_eq(provider_aws.begin(st, &err), 0);
 	rc = provider_aws.sync(st, job, kind, it->d, it->n, rep, &err);
 	if (rc == 0)

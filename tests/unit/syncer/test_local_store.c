@@ -91,7 +91,7 @@ static int run(const struct job *j, const struct items *it, struct report *rep,
 
 	cr_assert_not_null(ops);
 	report_init(rep);
-	if ((rc = ops->open(j, &st, err)) != 0)
+	if ((rc = ops->open(j, NULL, &st, err)) != 0)
 		return rc;
 	if ((rc = ops->begin(st, err)) != 0)
 		goto out;

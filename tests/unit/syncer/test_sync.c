@@ -121,7 +121,7 @@ Test(sync, names_from_group_prefix_and_suffix)
 	add(&v.secrets, "billing", "db.password", CANARY "-1", "billing/application.secrets.env:1");
 	add(&v.secrets, NULL, "API KEY", CANARY "-2", "x:1");
 	report_init(&rep);
-	cr_assert_eq(sync_run(&v, &rep, &err), 0, "%s", err.msg);
+	cr_assert_eq(sync_run(&v, NULL, &rep, &err), 0, "%s", err.msg);
 	cr_expect_eq(rep.n, 2);
 	cr_assert_not_null(report_find(&rep, ITEM_SECRET, "billing-db_password-prod"));
 	cr_expect_str_eq(report_find(&rep, ITEM_SECRET, "billing-db_password-prod")->key,
@@ -134,7 +134,7 @@ Test(sync, names_from_group_prefix_and_suffix)
 	/* job prefix wins over the group; the old names are pruned (deletion=Delete) */
 	v.job.naming.prefix = (char *)"shop";
 	report_init(&rep);
-	cr_assert_eq(sync_run(&v, &rep, &err), 0, "%s", err.msg);
+	cr_assert_eq(sync_run(&v, NULL, &rep, &err), 0, "%s", err.msg);
 	cr_expect_eq(report_count(&rep, ITEM_SECRET, ITEM_WRITTEN), 2);
 	cr_expect_eq(report_count(&rep, ITEM_SECRET, ITEM_PRUNED), 2);
 	cr_expect_not_null(report_find(&rep, ITEM_SECRET, "shop-db_password-prod"));
@@ -155,7 +155,7 @@ Test(sync, collision_names_both_keys_and_writes_nothing)
 	add(&v.secrets, NULL, "a.b", CANARY "-x", "svc/application.secrets.env:3");
 	add(&v.secrets, NULL, "a_b", CANARY "-y", "svc/application.secrets.yaml:7");
 	report_init(&rep);
-	cr_expect_eq(sync_run(&v, &rep, &err), ERR_CONFLICT);
+	cr_expect_eq(sync_run(&v, NULL, &rep, &err), ERR_CONFLICT);
 	cr_expect(strstr(err.msg, "'a.b'") != NULL, "%s", err.msg);
 	cr_expect(strstr(err.msg, "'a_b'") != NULL, "%s", err.msg);
 	cr_expect(strstr(err.msg, "application.secrets.env:3") != NULL, "%s", err.msg);
@@ -179,11 +179,11 @@ Test(sync, collision_among_configs_only_when_enabled)
 	add(&v.configs, NULL, "a/b", "1", "application.properties:1");
 	add(&v.configs, NULL, "a b", "2", "application.properties:2");
 	report_init(&rep);
-	cr_expect_eq(sync_run(&v, &rep, &err), 0, "%s", err.msg);
+	cr_expect_eq(sync_run(&v, NULL, &rep, &err), 0, "%s", err.msg);
 	report_free(&rep);
 	v.job.configs.enabled = true;
 	report_init(&rep);
-	cr_expect_eq(sync_run(&v, &rep, &err), ERR_CONFLICT);
+	cr_expect_eq(sync_run(&v, NULL, &rep, &err), ERR_CONFLICT);
 	cr_expect(strstr(err.msg, "config keys 'a b'") != NULL, "%s", err.msg);
 	report_free(&rep);
 	values_free(&v);
@@ -202,7 +202,7 @@ Test(sync, configs_go_to_the_config_kind_only_when_enabled)
 	add(&v.secrets, NULL, "server.port", "s-value", "f:1");
 	add(&v.configs, NULL, "server.port", "8080", "application.properties:1");
 	report_init(&rep);
-	cr_assert_eq(sync_run(&v, &rep, &err), 0, "%s", err.msg);
+	cr_assert_eq(sync_run(&v, NULL, &rep, &err), 0, "%s", err.msg);
 	cr_expect_eq(rep.n, 1, "configs were reported while disabled");
 	cr_expect_eq(report_count(&rep, ITEM_CONFIG, ITEM_WRITTEN), 0);
 	cr_assert_eq(local_store_list(store, "config", &e, &n, &err), 0);
@@ -213,7 +213,7 @@ Test(sync, configs_go_to_the_config_kind_only_when_enabled)
 	/* same remote name in both kinds is not a collision */
 	v.job.configs.enabled = true;
 	report_init(&rep);
-	cr_assert_eq(sync_run(&v, &rep, &err), 0, "%s", err.msg);
+	cr_assert_eq(sync_run(&v, NULL, &rep, &err), 0, "%s", err.msg);
 	cr_expect_eq(report_count(&rep, ITEM_CONFIG, ITEM_WRITTEN), 1);
 	cr_expect_eq(report_count(&rep, ITEM_SECRET, ITEM_UNCHANGED), 1);
 	expect_value("config", "server_port", "8080");
@@ -224,7 +224,7 @@ Test(sync, configs_go_to_the_config_kind_only_when_enabled)
 	v.job.configs.enabled = false;
 	kvlist_free(&v.configs);
 	report_init(&rep);
-	cr_assert_eq(sync_run(&v, &rep, &err), 0, "%s", err.msg);
+	cr_assert_eq(sync_run(&v, NULL, &rep, &err), 0, "%s", err.msg);
 	cr_expect_eq(rep.n, 1);
 	cr_assert_eq(local_store_get(store, "config", "server_port", 0, &sb, NULL, &err), 0);
 	secbuf_free(sb);
@@ -245,7 +245,7 @@ Test(sync, failing_item_rolls_the_whole_job_back)
 	add(&v.secrets, NULL, "a", "1", "f:1");
 	add(&v.secrets, NULL, "b", "1", "f:2");
 	report_init(&rep);
-	cr_assert_eq(sync_run(&v, &rep, &err), 0, "%s", err.msg);
+	cr_assert_eq(sync_run(&v, NULL, &rep, &err), 0, "%s", err.msg);
 	report_free(&rep);
 	/* the store itself refuses one config object: a real failure mid-job */
 	cr_assert_eq(sqlite3_open(store, &db), SQLITE_OK);
@@ -264,7 +264,7 @@ Test(sync, failing_item_rolls_the_whole_job_back)
 	add(&v.configs, NULL, "fine", "1", "application.properties:1");
 	add(&v.configs, NULL, "boom", CANARY "-boom", "application.properties:2");
 	report_init(&rep);
-	cr_expect_eq(sync_run(&v, &rep, &err), ERR_REMOTE);
+	cr_expect_eq(sync_run(&v, NULL, &rep, &err), ERR_REMOTE);
 	cr_expect(strstr(err.msg, "boom") != NULL, "%s", err.msg);
 	cr_expect(strstr(err.msg, "nothing was written") != NULL, "%s", err.msg);
 	cr_expect_eq(rep.n, 1);
@@ -301,7 +301,7 @@ Test(sync, provider_failure_after_secrets_rolls_back)
 	values_init(&v);
 	add(&v.secrets, NULL, "a", "1", "f:1");
 	report_init(&rep);
-	cr_assert_eq(sync_run(&v, &rep, &err), 0, "%s", err.msg);
+	cr_assert_eq(sync_run(&v, NULL, &rep, &err), 0, "%s", err.msg);
 	report_free(&rep);
 	before = dump();
 	kvlist_free(&v.secrets);
@@ -310,13 +310,46 @@ Test(sync, provider_failure_after_secrets_rolls_back)
 	add(&v.configs, NULL, "c", "3", "p:1");
 	v.job.configs.enabled = true;
 	report_init(&rep);
-	cr_expect_eq(sync_run_ops(&ops, &v, &rep, &err), ERR_IO);
+	cr_expect_eq(sync_run_ops(&ops, &v, NULL, &rep, &err), ERR_IO);
 	cr_expect_str_eq(err.msg, "injected failure");
 	cr_expect_eq(rep.n, 0);
 	after = dump();
 	cr_expect_str_eq(after, before);
 	free(before);
 	free(after);
+	report_free(&rep);
+	values_free(&v);
+}
+
+/* A job that names a credentials Secret runs only with CREDENTIALS for that very job and
+ * provider: anything else fails before the store is opened. */
+Test(sync, named_credentials_must_be_this_jobs)
+{
+	struct msg_values v;
+	struct msg_credentials c = {.job_id = 7, .provider = (char *)"local",
+				    .origin = (char *)"Secret team/keys"};
+	struct report rep;
+	struct err_ctx err = {{0}};
+	struct stat sb;
+
+	values_init(&v);
+	v.job.id = 8;
+	v.job.provider.secret_name = (char *)"keys";
+	add(&v.secrets, NULL, "a", "1", "f:1");
+	report_init(&rep);
+	cr_expect_eq(sync_run(&v, NULL, &rep, &err), ERR_NOKEY);
+	cr_expect(strstr(err.msg, "the credentials of Secret keys did not reach the syncer") !=
+		      NULL,
+		  "%s", err.msg);
+	cr_expect_eq(sync_run(&v, &c, &rep, &err), ERR_NOKEY); /* another job's */
+	c.job_id = 8;
+	c.provider = (char *)"aws";
+	cr_expect_eq(sync_run(&v, &c, &rep, &err), ERR_NOKEY); /* another provider's */
+	cr_expect_neq(stat(store, &sb), 0);
+	c.provider = (char *)"local";
+	cr_expect_eq(sync_run(&v, &c, &rep, &err), 0, "%s", err.msg);
+	cr_expect_eq(stat(store, &sb), 0);
+	v.job.provider.secret_name = NULL;
 	report_free(&rep);
 	values_free(&v);
 }
@@ -332,11 +365,11 @@ Test(sync, bad_key_and_unknown_provider_write_nothing)
 	add(&v.secrets, NULL, "ok", "1", "f:1");
 	add(&v.secrets, NULL, "na\xc3\xafve", CANARY, "f:2");
 	report_init(&rep);
-	cr_expect_eq(sync_run(&v, &rep, &err), ERR_INVAL);
+	cr_expect_eq(sync_run(&v, NULL, &rep, &err), ERR_INVAL);
 	cr_expect(strstr(err.msg, "secret: key 'na") != NULL, "%s", err.msg);
 	cr_expect_neq(stat(store, &sb), 0);
 	v.job.provider.kind = (char *)"vault";
-	cr_expect_eq(sync_run(&v, &rep, &err), ERR_UNSUPPORTED);
+	cr_expect_eq(sync_run(&v, NULL, &rep, &err), ERR_UNSUPPORTED);
 	cr_expect(strstr(err.msg, "vault") != NULL, "%s", err.msg);
 	cr_expect_eq(rep.n, 0);
 	no_canary(&rep, &err);
@@ -355,14 +388,14 @@ Test(sync, dry_run_reports_the_plan_and_writes_nothing)
 	add(&v.secrets, NULL, "a", "1", "f:1");
 	add(&v.secrets, NULL, "b", "1", "f:2");
 	report_init(&rep);
-	cr_assert_eq(sync_run(&v, &rep, &err), 0, "%s", err.msg);
+	cr_assert_eq(sync_run(&v, NULL, &rep, &err), 0, "%s", err.msg);
 	report_free(&rep);
 	before = dump();
 	kvlist_free(&v.secrets);
 	add(&v.secrets, NULL, "a", "2", "f:1");
 	v.job.policy.dry_run = true;
 	report_init(&rep);
-	cr_assert_eq(sync_run(&v, &rep, &err), 0, "%s", err.msg);
+	cr_assert_eq(sync_run(&v, NULL, &rep, &err), 0, "%s", err.msg);
 	cr_expect_eq(report_find(&rep, ITEM_SECRET, "a")->outcome, ITEM_WRITTEN);
 	cr_expect_eq(report_find(&rep, ITEM_SECRET, "b")->outcome, ITEM_PRUNED);
 	after = dump();
