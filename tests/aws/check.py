@@ -13,6 +13,9 @@ Usage: check.py <moto-url> <credfile> <command> [args...]
   ssm-value-is NAME VALUE    exit 0 when the parameter value equals VALUE
   ssm-put NAME VALUE [TAGS]  PutParameter by hand (Overwrite; without tags)
   deny ACTION                replace smc-role's policy: Allow * except Deny ACTION
+  user-key USER OUTFILE      IAM user USER (created when missing, policy Allow *) gets a new
+                             access key, written to OUTFILE as JSON (never printed)
+  drop-key USER KEYID        deletes that access key of USER
   pod-serve PORT TOKENFILE   serve EKS Pod Identity credentials (session credentials of
                              smc-role, from a signed STS AssumeRole) on 127.0.0.1:PORT, only
                              to requests whose Authorization equals the token file content
@@ -188,6 +191,22 @@ def dispatch(url, credfile, cmd, args):
             {"Effect": "Allow", "Action": "*", "Resource": "*"},
             {"Effect": "Deny", "Action": args[0], "Resource": "*"}]})
         iam.put_role_policy(RoleName="smc-role", PolicyName="all", PolicyDocument=doc)
+        return 0
+    if cmd == "user-key":
+        iam = client(url, credfile, "iam")
+        try:
+            iam.create_user(UserName=args[0])
+            iam.put_user_policy(UserName=args[0], PolicyName="all", PolicyDocument=json.dumps(
+                {"Version": "2012-10-17",
+                 "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
+        except iam.exceptions.EntityAlreadyExistsException:
+            pass
+        k = iam.create_access_key(UserName=args[0])["AccessKey"]
+        with open(args[1], "w") as f:
+            json.dump({"AccessKeyId": k["AccessKeyId"], "SecretAccessKey": k["SecretAccessKey"]}, f)
+        return 0
+    if cmd == "drop-key":
+        client(url, credfile, "iam").delete_access_key(UserName=args[0], AccessKeyId=args[1])
         return 0
     if cmd == "mirror":
         return mirror(url, credfile, *args)

@@ -13,21 +13,8 @@
 export PYTHONDONTWRITEBYTECODE=1
 SMCD="$SMC_BINARY_DIR/smcd"
 SSHD=/usr/sbin/sshd
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-	[ -n "${SMC_KEEP_TMP:-}" ] || rm -rf "$TMP"
-}
-trap cleanup EXIT
 [ -x "$SSHD" ] || { echo "SKIP - $SSHD missing (scripts/install-test-deps.sh installs openssh-server)"; exit 77; }
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_for() { # SECONDS COMMAND...: polls every 0.1 s
-	local end=$((SECONDS + $1)); shift
-	while [ $SECONDS -lt $end ]; do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
-	"$@" >/dev/null 2>&1 || true
-}
 b64() { printf %s "$1" | base64 -w0; }
 b64f() { base64 -w0 <"$1"; }
 

@@ -12,20 +12,7 @@
 export PYTHONDONTWRITEBYTECODE=1
 here="$SMC_SOURCE_DIR/tests/e2e"
 SMCD="$SMC_BINARY_DIR/smcd"
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_for() { # SECONDS COMMAND...: polls every 0.1 s
-	local end=$((SECONDS + $1)); shift
-	while [ $SECONDS -lt $end ]; do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
-	"$@" >/dev/null 2>&1 || true
-}
 
 kport=$(free_port); aport=$(free_port); m1=$(free_port); m2=$(free_port)
 python3 "$SMC_SOURCE_DIR/tests/fakes/kube_apiserver.py" --port "$kport" --cert-dir "$TMP/certs" \
