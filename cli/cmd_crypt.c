@@ -37,7 +37,9 @@ static int read_file(const char *path, struct secbuf **out)
 		close(fd);
 		return 1;
 	}
-	if (secbuf_new(&b, CRYPT_MAX_INPUT) != 0) {
+	if (secbuf_new(&b, CRYPT_MAX_INPUT) != 0 ||
+	    (st.st_size > 0 && secbuf_reserve(b, (size_t)st.st_size) != 0)) {
+		secbuf_free(b);
 		close(fd);
 		return 1;
 	}

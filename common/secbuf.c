@@ -59,10 +59,35 @@ int secbuf_from(struct secbuf **out, const void *p, size_t n)
 	return 0;
 }
 
+/* Moves the contents into a fresh locked block of ncap bytes, wiping the old one. */
+static int regrow(struct secbuf *s, size_t ncap)
+{
+	uint8_t *np = lock_alloc(ncap);
+
+	if (np == NULL)
+		return ERR_NOMEM;
+	memcpy(np, s->data, s->len);
+	lock_release(s->data, s->cap);
+	s->data = np;
+	s->cap = ncap;
+	return 0;
+}
+
+int secbuf_reserve(struct secbuf *s, size_t n)
+{
+	size_t room = s->max - s->len, need;
+
+	if (n > room)
+		n = room;
+	if (!size_add(s->len, n, &need) || !size_add(need, 1, &need))
+		return ERR_TOOBIG;
+	return need > s->cap ? regrow(s, need) : 0;
+}
+
 int secbuf_put(struct secbuf *s, const void *p, size_t n)
 {
 	size_t need, ncap;
-	uint8_t *np;
+	int rc;
 
 	if (n == 0)
 		return 0;
@@ -74,13 +99,8 @@ int secbuf_put(struct secbuf *s, const void *p, size_t n)
 			if (!size_mul(ncap, 2, &ncap))
 				return ERR_TOOBIG;
 		}
-		np = lock_alloc(ncap);
-		if (np == NULL)
-			return ERR_NOMEM;
-		memcpy(np, s->data, s->len);
-		lock_release(s->data, s->cap);
-		s->data = np;
-		s->cap = ncap;
+		if ((rc = regrow(s, ncap)) != 0)
+			return rc;
 	}
 	memcpy(s->data + s->len, p, n);
 	s->len += n;

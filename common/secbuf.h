@@ -22,6 +22,9 @@ int secbuf_new(struct secbuf **out, size_t max);
 int secbuf_from(struct secbuf **out, const void *p, size_t n);
 /* Appends; growth copies into fresh locked memory and wipes the old block. */
 int secbuf_put(struct secbuf *s, const void *p, size_t n);
+/* Makes room for n more bytes in one step (a reader that knows the size avoids the
+ * copy-and-wipe of every doubling). n beyond max is clamped: the later put fails as usual. */
+int secbuf_reserve(struct secbuf *s, size_t n);
 /* Truncates to len 0 and wipes the contents, keeping the allocation. */
 void secbuf_clear(struct secbuf *s);
 /* Wipes and frees. secbuf_free(NULL) is a no-op. */

@@ -591,6 +591,14 @@ static int stream_decrypt(const uint8_t file_key[AGE_FILE_KEY_LEN], const uint8_
 		return err_set(err, ERR_INVAL, "age header: payload nonce truncated");
 	if ((rc = hkdf_sha256(file_key, AGE_FILE_KEY_LEN, p, 16, "payload", key)) != 0)
 		return rc;
+	/* the plaintext is the payload less one tag per chunk: room for it in one step (a
+	 * truncated payload reserves what it could at most hold, then fails below) */
+	{
+		size_t body = n - 16, tags = (body / full + (body % full != 0)) * AGE_TAG;
+
+		if ((rc = secbuf_reserve(out, body > tags ? body - tags : 0)) != 0)
+			return rc;
+	}
 	ctx = EVP_CIPHER_CTX_new();
 	pt = chunk_alloc(AGE_CHUNK);
 	if (ctx == NULL || pt == NULL) {

@@ -216,5 +216,5 @@ check "debug run: the request log names actions" grep -q 'BatchGetSecretValue' "
 check "no signature or session token in any log" bash -c "! grep -l -e 'Signature=' -e 'X-Amz-Security-Token' -e 'SecretAccessKey' \"\$@\"" _ "$TMP"/[0-9]*.err
 check "the canary never appears in smc's stdout or stderr" bash -c "! grep -l -F -e '$canary' \"\$@\"" _ "$TMP"/[0-9]*.json "$TMP"/[0-9]*.err
 check "no value of this test appears in any output" bash -c "! grep -l -e 'api-v2' -e 'changed-by-hand' -e 'not-ours' -e 't-three-3' \"\$@\"" _ "$TMP"/[0-9]*.json "$TMP"/[0-9]*.err
-# auth in the Secret named by spec.provider.aws.auth is the cluster path (issue 5): not here.
+# auth from the Secret named by spec.provider.aws.auth (cluster mode): test_aws_cluster.sh
 finish
