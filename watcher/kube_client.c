@@ -799,6 +799,10 @@ out:
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, NULL);
 	curl_easy_setopt(e, CURLOPT_POSTFIELDS, NULL);
 	curl_slist_free_all(headers);
+	/* a response may be a Secret (Git or cloud credentials): wiped before it is freed
+	 * (best effort: blocks the buffer outgrew were released by realloc unwiped) */
+	if (resp.data != NULL)
+		explicit_bzero(resp.data, resp.len);
 	buf_free(&resp);
 	return rc;
 }
