@@ -20,7 +20,8 @@ Auth (data plane)
   Every Key Vault and App Configuration request needs "Authorization: Bearer <token>" where
   the token was issued by this fake (token endpoint, IMDS, or POST /_fake/token), is not
   expired and has the right audience: "https://vault.azure.net" for Key Vault;
-  "https://<anything>.azconfig.io" or "https://azconfig.io" for App Configuration.
+  "https://<store>.azconfig.io", "https://azconfig.io" or "https://appconfig.azure.com" (the
+  SDK's default for a host without "azconfig" in it) for App Configuration.
   --accept-any-token admits any Bearer value. App Configuration also accepts HMAC-SHA256
   (wire doc §3.4) signed with the --appconfig-credential (default id "smc-fake-appconfig",
   secret base64 "c21jLWZha2UtYXBwY29uZmlnLXNlY3JldA=="; connection string
@@ -640,7 +641,11 @@ def bearer_ok(auth, want):
 
 
 def is_ac_audience(aud):
-    return aud == "https://azconfig.io" or re.match(r"^https://[^/]+\.azconfig\.io$", aud) is not None
+    """App Configuration audiences: https://[<store>.]azconfig.io, and the SDK's default for
+    a host without "azconfig" in it, https://appconfig.azure.com (also .cn, .us)."""
+    return re.match(r"^https://([^/]+\.)?azconfig\.io$", aud) is not None or \
+        aud in ("https://appconfig.azure.com", "https://appconfig.azure.cn",
+                "https://appconfig.azure.us")
 
 
 def hmac_ok(handler, auth, body, path_and_query):
