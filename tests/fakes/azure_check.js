@@ -261,6 +261,10 @@ async function appConfig() {
 		eq(anyLabel.map((s) => s.key), ["app/db/host", "app/db/port", "app/feature"], "app/* any label");
 		const nullLabel = await collect(ac.listConfigurationSettings({ labelFilter: "\0" }));
 		eq(nullLabel.map((s) => s.key), ["app/feature"], "null label");
+		const star = await collect(ac.listConfigurationSettings({ labelFilter: "*" }));
+		eq(star.length, 4, "labelFilter * matches every label, the null one too");
+		const alts = await collect(ac.listConfigurationSettings({ keyFilter: "other/x,app/feature" }));
+		eq(alts.map((s) => s.key), ["app/feature", "other/x"], "comma alternatives");
 		let pages = 0;
 		for await (const pg of ac.listConfigurationSettings().byPage()) {
 			pages++;

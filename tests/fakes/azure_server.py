@@ -61,9 +61,12 @@ Key Vault secrets (api-version 7.0–7.6, 2025-07-01, 2026-04-01; query names UR
   DELETE /deletedsecrets/{name}           → 204 (purge)
   Errors {"error":{"code","message","innererror":{"code"}}}: 404 SecretNotFound; 403
   Forbidden "Operation get is not allowed on a disabled secret." (innererror SecretDisabled);
-  409 Conflict for a PUT/DELETE on a soft-deleted name (innererror
-  ObjectIsDeletedButRecoverable); 400 BadParameter (name not [0-9A-Za-z-]{1,127}, value
-  missing or > 25 KiB, bad api-version, bad maxresults).
+  409 Conflict for a PUT on a soft-deleted name (innererror ObjectIsDeletedButRecoverable;
+  a DELETE of it → 404); 400 BadParameter (name not [0-9A-Za-z-]{1,127}, value missing or
+  > 25 KiB, bad api-version, bad maxresults).
+  Strictness of the fake (both services): a PUT/PATCH body whose Content-Type is not JSON
+  (application/json or application/vnd.microsoft.appconfig.kv+json) → 415; this catches
+  a client that lets curl send its form-encoded default.
 App Configuration key-values (api-version 1.0, 2019-07-01, 2022-11-01-preview, 2023-10-01,
   2023-11-01, 2024-09-01, 2026-04-01)
   PUT    /kv/{key}?label=L   {"value","content_type","tags"} If-Match / If-None-Match: * → 412
@@ -71,7 +74,7 @@ App Configuration key-values (api-version 1.0, 2019-07-01, 2022-11-01-preview, 2
   DELETE /kv/{key}?label=L   → 200 with the deleted kv, 204 when absent; If-Match → 412
   GET    /kv?key=F&label=F   → {"items":[...],"@nextLink":url} + Link: <url>; rel="next"
          (F: "*" suffix wildcard, "\" escapes, "," alternatives; label absent = any label,
-         "%00" = the null label); page size --kv-page-size (default 100).
+         "%00" = the null label, "*" = any label); page size --kv-page-size (default 100).
   PUT/DELETE /locks/{key}?label=L (read-only lock: a write → 409).
   No label parameter = the null label. Answers carry ETag and Sync-Token headers; errors are
   application/problem+json {"type","title","status","detail"}.
@@ -101,8 +104,8 @@ Control API (no auth; never counted)
                              without credentials (for seeding state from a test)
   POST   /_fake/tokens/revoke  forget every issued token (next data calls get 401)
   POST   /_fake/config       {"token_lifetime":s, "kv_page_size":n}
-  GET    /_fake/requests     last 500 requests: {"method","path","op","status","auth"}
-                             (auth "bearer" | "hmac" | "none"); DELETE clears
+  GET    /_fake/requests     last 500 requests: {"method","path","op","status","auth",
+                             "content_type"} (auth "bearer" | "hmac" | "none"); DELETE clears
 """
 import argparse
 import base64
@@ -240,8 +243,7 @@ def secret_not_found(name, version=None):
     return kv_error(404, "SecretNotFound",
                     "A secret with (name/id) %s was not found in this key vault. If you "
                     "recently deleted this secret you may be able to recover it using the "
-                    "correct recovery command. For help resolving this issue, please see "
-                    "https://go.microsoft.com/fwlink/?linkid=2125182" % what)
+                    "correct recovery command." % what)
 
 
 def deleted_conflict(name):
@@ -438,7 +440,7 @@ def kv_handle(op, parts, q, body, base):
         if s is None:
             raise secret_not_found(name)
         if s["deleted"] is not None:
-            raise deleted_conflict(name)
+            raise secret_not_found(name)
         t = now()
         s["deleted"] = {"deletedDate": t, "scheduledPurgeDate": t + PURGE_DAYS * 86400}
         return 200, deleted_bundle(base, name, s)
@@ -485,7 +487,7 @@ def parse_filter(f):
 def match(alts, s):
     for lit, prefix in alts:
         if s is None:
-            if lit == "\0" and not prefix:
+            if (lit == "\0" and not prefix) or (lit == "" and prefix):
                 return True
             continue
         if (prefix and s.startswith(lit)) or (not prefix and s == lit):
@@ -829,8 +831,21 @@ class Handler(BaseHTTPRequestHandler):
             if not raw_path.startswith("/_fake/"):
                 with LOCK:
                     ST.requests.append({"method": self.command, "path": self.path, "op": op,
-                                        "status": self._status, "auth": auth_kind})
+                                        "status": self._status, "auth": auth_kind,
+                                        "content_type": self.headers.get("Content-Type")})
                     del ST.requests[:-MAX_REQUEST_LOG]
+
+    def check_media_type(self, op, body):
+        if self.command not in ("PUT", "PATCH") or not body or op not in (
+                "secrets.set", "secrets.update", "kv.put"):
+            return
+        ct = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+        if ct in ("application/json", "application/vnd.microsoft.appconfig.kv+json"):
+            return
+        msg = "Unsupported Content-Type %r: the body must be JSON" % ct[:64]
+        if op == "kv.put":
+            raise ac_error(415, "Unsupported Media Type", msg, "unsupported-media-type")
+        raise kv_error(415, "UnsupportedMediaType", msg)
 
     def maybe_fault(self, op):
         f = ST.fault
@@ -912,6 +927,7 @@ class Handler(BaseHTTPRequestHandler):
                 "AKV10032: Invalid issuer, audience or expired token."
             raise HttpError(401, {"error": {"code": "Unauthorized", "message": msg}},
                             {"WWW-Authenticate": chal})
+        self.check_media_type(op, body)
         av = q.get("api-version")
         if av not in KV_API_VERSIONS:
             raise kv_error(400, "BadParameter",
@@ -930,6 +946,7 @@ class Handler(BaseHTTPRequestHandler):
             raise ac_error(401, "Unauthorized", "invalid or missing credentials", "unauthorized",
                            {"WWW-Authenticate": 'HMAC-SHA256 error="invalid_token", '
                                                'Bearer error="invalid_token"'})
+        self.check_media_type(op, body)
         av = q.get("api-version")
         if av not in AC_API_VERSIONS:
             raise ac_error(400, "Invalid request parameter",
