@@ -352,6 +352,22 @@ async function tokens() {
 			{ headers: { authorization: `Bearer ${b.access_token}` } });
 		eq(g.status, 200, "vault GET with the IMDS token");
 	});
+	await step("tokens expire (token_lifetime) and can be revoked", async () => {
+		const get = (tok) => fetch(`${HTTPS}/secrets/sdk-p-06?api-version=7.5`,
+			{ headers: { authorization: `Bearer ${tok}` } });
+		const fields = { grant_type: "client_credentials", client_id: CLIENT_ID,
+			client_secret: CLIENT_SECRET, scope: "https://vault.azure.net/.default" };
+		await control("POST", "config", { token_lifetime: 1 });
+		const short = await tokenRequest(TENANT, fields);
+		eq(short.body.expires_in, 1, "short lifetime");
+		await control("POST", "config", { token_lifetime: 3599 });
+		const long = await tokenRequest(TENANT, fields);
+		eq((await get(long.body.access_token)).status, 200, "fresh token");
+		await new Promise((r) => setTimeout(r, 2100));
+		eq((await get(short.body.access_token)).status, 401, "expired token");
+		await control("POST", "tokens/revoke");
+		eq((await get(long.body.access_token)).status, 401, "revoked token");
+	});
 	await step("counts: token endpoint and every data operation were used", async () => {
 		const c = (await control("GET", "counts")).counts;
 		for (const op of ["token", "imds.token", "secrets.set", "secrets.get", "secrets.list",

@@ -90,8 +90,9 @@ Control API (no auth; never counted)
                              by the operation (auth passed, no fault); "attempts" = every
                              request routed to it, including 401s and injected faults
   DELETE /_fake/counts       reset counts and attempts (also POST /_fake/counts/reset)
-  POST   /_fake/faults       {"every":N,"status":429|503,"ops":[op,...],"count":M}: every Nth
-                             request to one of ops (all ops when absent) fails with status,
+  POST   /_fake/faults       {"every":N,"status":S,"ops":[op,...],"count":M}: every Nth
+                             request to one of ops (all ops when absent) fails with status S
+                             (429 or 503; 500, 502, 504 also taken),
                              at most M times (unlimited when absent); 429 carries
                              Retry-After: 1. Replaces the previous rule; {"every":0} clears.
   GET    /_fake/faults       the rule and how many it injected; DELETE /_fake/faults clears
@@ -139,7 +140,6 @@ SECRET_NAME_RE = re.compile(r"^[0-9A-Za-z-]{1,127}$")
 MAX_SECRET_VALUE = 25 * 1024
 MAX_BODY = 4 * 1024 * 1024
 PURGE_DAYS = 90
-EMPTY_SHA256 = base64.b64encode(hashlib.sha256(b"").digest()).decode()
 MAX_REQUEST_LOG = 500
 OPS = ("secrets.set", "secrets.get", "secrets.list", "secrets.versions", "secrets.update",
        "secrets.delete", "secrets.getdeleted", "secrets.listdeleted", "secrets.recover",
@@ -969,6 +969,14 @@ class Handler(BaseHTTPRequestHandler):
             doc = json.loads(body) if body else {}
         except ValueError:
             raise HttpError(400, {"error": "control body is not JSON"})
+        try:
+            return self.control_locked(m, what, doc)
+        except (TypeError, ValueError, AttributeError) as e:
+            raise HttpError(400, {"error": "bad control request: %s" % e})
+
+    def control_locked(self, m, what, doc):
+        if not isinstance(doc, dict):
+            raise ValueError("body is not a JSON object")
         with LOCK:
             if what == "reset" and m == "POST":
                 ST.reset()
