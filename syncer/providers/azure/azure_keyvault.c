@@ -19,7 +19,7 @@ struct kv_remote {
 	int wanted;
 };
 
-enum kv_state { KV_NEW = 0, KV_READ, KV_WRITE, KV_DELETED, KV_DONE };
+enum kv_state { KV_NEW = 0, KV_VERSIONS, KV_READ, KV_WRITE, KV_DELETED, KV_DONE };
 
 struct kv_item {
 	const struct desired *d;
@@ -413,14 +413,104 @@ static struct kv_remote *find_remote(struct kv_ctx *x, const char *name)
 	return NULL;
 }
 
-/* ---------- 2./3. read, decide, write ---------- */
+/* ---------- 2. ownership of an untagged latest version ---------- */
+
+/* Key Vault tags are per version: someone who sets a value by hand (portal, az CLI)
+ * creates a version without tags. The secret is still smc's when an older version carries
+ * smc's mark for this owner; any other mark, or none at all, keeps it refused. Returns the
+ * mark (1, 0, -1) in *mark, or fails the item (reported) with *mark = -2. */
+static int versions_owner(struct kv_ctx *x, struct kv_item *it, int *mark, char *other,
+			  size_t osz, struct err_ctx *err)
+{
+	struct azure_call c;
+	int rc, pages = 0;
+
+	*mark = 0;
+	if ((rc = mkcall(x, &c, "GET", "secrets.versions", it->d->name, "/secrets/",
+			 "/versions")) != 0)
+		return rc;
+	for (;;) {
+		json_t *v, *e, *nl;
+		size_t i;
+
+		if ((rc = azure_client_run(x->c, &c, 1, err)) != 0)
+			goto out;
+		if (c.rc != 0) {
+			*mark = -2;
+			rc = fail_item(x, it, &c);
+			goto out;
+		}
+		v = json_object_get(c.json, "value");
+		json_array_foreach(v, i, e) {
+			char o[256] = "";
+			int m = azure_kv_tags_owner(json_object_get(e, "tags"), x->owner, o, sizeof(o));
+
+			if (m == 1 && *mark == 0)
+				*mark = 1;
+			else if (m == -1) {
+				*mark = -1; /* another owner's mark anywhere: not ours */
+				str_copy(other, osz, o);
+			}
+		}
+		nl = json_object_get(c.json, "nextLink");
+		if (!json_is_string(nl) || json_string_length(nl) == 0 || ++pages >= 40 ||
+		    !str_has_prefix(json_string_value(nl), x->base) ||
+		    json_string_value(nl)[strlen(x->base)] != '/')
+			break;
+		free(c.url);
+		if ((c.url = xstrdup(json_string_value(nl))) == NULL) {
+			rc = ERR_NOMEM;
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	azure_call_clear(&c);
+	return rc;
+}
+
+static int check_versions(struct kv_ctx *x, struct err_ctx *err)
+{
+	for (size_t i = 0; i < x->n; i++) {
+		struct kv_item *it = &x->it[i];
+		char other[256] = "", reason[400];
+		int rc, mark;
+
+		if (it->state != KV_VERSIONS)
+			continue;
+		if ((rc = versions_owner(x, it, &mark, other, sizeof(other), err)) != 0)
+			return rc;
+		if (mark == -2)
+			continue;
+		if (mark == 1) {
+			it->r->mark = 1;
+			it->why = "put back (latest version was set without smc's tags)";
+			it->state = it->r->enabled ? KV_READ : KV_WRITE;
+			continue;
+		}
+		it->state = KV_DONE;
+		if (mark < 0)
+			str_fmt(reason, sizeof(reason), "owned by %.200s (tag " PROVIDER_OWNER_KEY ")",
+				other);
+		else
+			str_copy(reason, sizeof(reason),
+				 "exists without tag " PROVIDER_MANAGED_BY_KEY
+				 "=" PROVIDER_MANAGED_BY_VALUE " (adoptExisting is off)");
+		if ((rc = report(x, it->d->name, it->d->key, ITEM_REFUSED, reason)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* ---------- 3. read, decide, write ---------- */
 
 /* Decides what a read answer means for it: unchanged, refused (already reported) or write. */
 static int decide(struct kv_ctx *x, struct kv_item *it, json_t *bundle)
 {
 	const struct job_policy *p = &x->job->policy;
 
-	if (bundle != NULL && bundle_equal(bundle, it->d->value) && !it->adopt) {
+	if (bundle != NULL && bundle_equal(bundle, it->d->value) && !it->adopt &&
+	    json_object_get(json_object_get(bundle, "tags"), PROVIDER_MANAGED_BY_KEY) != NULL) {
 		it->state = KV_DONE;
 		return report(x, it->d->name, it->d->key, ITEM_UNCHANGED, NULL);
 	}
@@ -828,10 +918,7 @@ int azure_keyvault_sync(struct azure_client *c, const struct job *job, const cha
 				r->other);
 			rc = report(&x, items[i].name, items[i].key, ITEM_REFUSED, reason);
 		} else if (r->mark == 0 && !p->adopt_existing) {
-			it->state = KV_DONE;
-			rc = report(&x, items[i].name, items[i].key, ITEM_REFUSED,
-				    "exists without tag " PROVIDER_MANAGED_BY_KEY
-				    "=" PROVIDER_MANAGED_BY_VALUE " (adoptExisting is off)");
+			it->state = KV_VERSIONS; /* a hand-made version may have dropped the tags */
 		} else {
 			it->adopt = r->mark == 0;
 			if (r->enabled) {
@@ -848,7 +935,8 @@ int azure_keyvault_sync(struct azure_client *c, const struct job *job, const cha
 		if (rc != 0)
 			goto out;
 	}
-	if ((rc = read_all(&x, err)) != 0 || (rc = write_all(&x, err)) != 0 ||
+	if ((rc = check_versions(&x, err)) != 0 || (rc = read_all(&x, err)) != 0 ||
+	    (rc = write_all(&x, err)) != 0 ||
 	    (rc = recover_all(&x, err)) != 0)
 		goto out;
 	rc = prune(&x, err);
