@@ -41,7 +41,8 @@ int azure_ac_endpoint(const char *app_config_endpoint, const char *vault_name, c
 	size_t n;
 
 	if (e == NULL || e[0] == '\0') {
-		if (vault_name == NULL || vault_name[0] == '\0' || str_has_prefix(vault_name, "https://"))
+		if (vault_name == NULL || vault_name[0] == '\0' ||
+		    str_has_prefix(vault_name, "https://"))
 			return err_set(err, ERR_INVAL,
 				       "spec.configs.appConfigEndpoint is required when "
 				       "spec.provider.azure.vaultName is a URL");
@@ -50,7 +51,8 @@ int azure_ac_endpoint(const char *app_config_endpoint, const char *vault_name, c
 		e = buf;
 	}
 	if (!str_has_prefix(e, "https://") && !str_has_prefix(e, "http://"))
-		return err_set(err, ERR_INVAL, "spec.configs.appConfigEndpoint is not an http(s) URL");
+		return err_set(err, ERR_INVAL,
+			       "spec.configs.appConfigEndpoint is not an http(s) URL");
 	n = strlen(e);
 	while (n > 0 && e[n - 1] == '/')
 		n--;
@@ -82,8 +84,8 @@ static int url_kv(const struct ac_ctx *x, const char *what, const char *key, cha
 	return 0;
 }
 
-static int mkcall(const struct ac_ctx *x, struct azure_call *c, const char *method,
-		  const char *op, const char *what, const char *key)
+static int mkcall(const struct ac_ctx *x, struct azure_call *c, const char *method, const char *op,
+		  const char *what, const char *key)
 {
 	memset(c, 0, sizeof(*c));
 	c->method = method;
@@ -144,8 +146,8 @@ static int add_remote(struct ac_ctx *x, json_t *e)
 	x->nremote++;
 	if (etag != NULL && strlen(etag) < sizeof(r->etag) - 2)
 		str_fmt(r->etag, sizeof(r->etag), "\"%s\"", etag);
-	r->mark = azure_kv_tags_owner(json_object_get(e, "tags"), x->owner, r->other,
-				      sizeof(r->other));
+	r->mark =
+	    azure_kv_tags_owner(json_object_get(e, "tags"), x->owner, r->other, sizeof(r->other));
 	r->locked = json_is_true(json_object_get(e, "locked"));
 	if (json_is_string(val))
 		return secbuf_from(&r->value, json_string_value(val), json_string_length(val));
@@ -183,7 +185,8 @@ static int list_all(struct ac_ctx *x, struct err_ctx *err)
 			goto out;
 		}
 		items = json_object_get(c.json, "items");
-		json_array_foreach(items, i, e) {
+		json_array_foreach(items, i, e)
+		{
 			if ((rc = add_remote(x, e)) != 0)
 				goto out;
 		}
@@ -191,8 +194,8 @@ static int list_all(struct ac_ctx *x, struct err_ctx *err)
 		if (!json_is_string(nl) || json_string_length(nl) == 0)
 			break;
 		if (++pages >= AZURE_AC_MAX_PAGES) {
-			rc = err_set(err, ERR_TOOBIG, "azure app configuration %s: too many list pages",
-				     x->base);
+			rc = err_set(err, ERR_TOOBIG,
+				     "azure app configuration %s: too many list pages", x->base);
 			goto out;
 		}
 		l = json_string_value(nl);
@@ -212,9 +215,10 @@ static int list_all(struct ac_ctx *x, struct err_ctx *err)
 				goto out;
 			}
 		} else {
-			rc = err_set(err, ERR_PROTO,
-				     "azure app configuration %s: @nextLink points outside the store",
-				     x->base);
+			rc = err_set(
+			    err, ERR_PROTO,
+			    "azure app configuration %s: @nextLink points outside the store",
+			    x->base);
 			goto out;
 		}
 	}
@@ -294,9 +298,10 @@ int azure_appconfig_sync(struct azure_client *c, const struct job *job, const ch
 	for (const char *s = x.label; *s; s++) {
 		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '-' ||
 		      *s == '_' || *s == '.' || *s == '%'))
-			return err_set(err, ERR_INVAL,
-				       "azure app configuration: environment '%.64s' is not a valid label",
-				       x.label);
+			return err_set(
+			    err, ERR_INVAL,
+			    "azure app configuration: environment '%.64s' is not a valid label",
+			    x.label);
 	}
 	if ((rc = list_all(&x, err)) != 0)
 		goto out;
@@ -325,8 +330,8 @@ int azure_appconfig_sync(struct azure_client *c, const struct job *job, const ch
 			goto next;
 		}
 		if (r != NULL && r->mark < 0) {
-			str_fmt(reason, sizeof(reason), "owned by %.200s (tag " PROVIDER_OWNER_KEY ")",
-				r->other);
+			str_fmt(reason, sizeof(reason),
+				"owned by %.200s (tag " PROVIDER_OWNER_KEY ")", r->other);
 			rc = report(&x, d->name, d->key, ITEM_REFUSED, reason);
 			goto next;
 		}
@@ -356,7 +361,8 @@ int azure_appconfig_sync(struct azure_client *c, const struct job *job, const ch
 		if (r != NULL && r->locked) {
 			if (r->mark != 1) {
 				rc = report(&x, d->name, d->key, ITEM_FAILED,
-					    "key-locked on kv.put for this key (read-only lock not set by smc)");
+					    "key-locked on kv.put for this key (read-only lock not "
+					    "set by smc)");
 				goto next;
 			}
 			if ((rc = unlock(&x, d->name, d->key, r, &failed, err)) != 0 || failed)
@@ -366,7 +372,7 @@ int azure_appconfig_sync(struct azure_client *c, const struct job *job, const ch
 		if ((rc = put_call(&x, &calls[k], d, r)) != 0)
 			goto out;
 		who[k++] = i;
-next:
+	next:
 		if (rc != 0)
 			goto out;
 	}
@@ -405,14 +411,16 @@ next:
 			continue;
 		}
 		if (p->deletion == JOB_DELETION_DISABLE && r->locked) {
-			if ((rc = report(&x, r->key, NULL, ITEM_PRUNED, "already locked read-only")) != 0)
+			if ((rc = report(&x, r->key, NULL, ITEM_PRUNED,
+					 "already locked read-only")) != 0)
 				goto out;
 			continue;
 		}
 		if (p->dry_run) {
-			if ((rc = report(&x, r->key, NULL, ITEM_PRUNED,
-					 p->deletion == JOB_DELETION_DISABLE ? "would lock read-only"
-									     : "would delete")) != 0)
+			if ((rc =
+				 report(&x, r->key, NULL, ITEM_PRUNED,
+					p->deletion == JOB_DELETION_DISABLE ? "would lock read-only"
+									    : "would delete")) != 0)
 				goto out;
 			continue;
 		}

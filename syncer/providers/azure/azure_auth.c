@@ -26,12 +26,12 @@ struct azure_token {
 struct azure_auth {
 	enum azure_auth_source src;
 	struct azure_http *http;
-	char *token_url;        /* sources 1-3 */
-	char *client_id;        /* sources 1-3; IMDS: optional user-assigned identity */
-	struct secbuf *secret;  /* sources 1 and 3 */
-	char *token_file;       /* source 2 */
-	char *imds_url;         /* source 4 */
-	char *identity_header;  /* App Service IDENTITY_HEADER (secret-ish: kept off logs) */
+	char *token_url;       /* sources 1-3 */
+	char *client_id;       /* sources 1-3; IMDS: optional user-assigned identity */
+	struct secbuf *secret; /* sources 1 and 3 */
+	char *token_file;      /* source 2 */
+	char *imds_url;	       /* source 4 */
+	char *identity_header; /* App Service IDENTITY_HEADER (secret-ish: kept off logs) */
 	struct azure_token cache[AZURE_AUTH_MAX_SCOPES];
 };
 
@@ -163,8 +163,7 @@ static void wipe_json(json_t *j, int depth)
 	if (json_is_string(j))
 		explicit_bzero((char *)json_string_value(j), json_string_length(j));
 	else if (json_is_object(j))
-		json_object_foreach(j, k, v)
-			wipe_json(v, depth + 1);
+		json_object_foreach(j, k, v) wipe_json(v, depth + 1);
 }
 
 int azure_auth_parse_token(const uint8_t *p, size_t n, int64_t now, struct secbuf **tok,
@@ -217,8 +216,7 @@ int azure_auth_needs_refresh(int64_t got, int64_t exp, int64_t now)
 	return now >= exp - margin;
 }
 
-int azure_auth_new(const struct azure_auth_cfg *cfg, struct azure_auth **out,
-		   struct err_ctx *err)
+int azure_auth_new(const struct azure_auth_cfg *cfg, struct azure_auth **out, struct err_ctx *err)
 {
 	struct azure_auth *a = xcalloc(1, sizeof(*a));
 	const char *authority = first(env("AZURE_AUTHORITY_HOST"), AZURE_AUTH_DEFAULT_AUTHORITY);
@@ -234,9 +232,10 @@ int azure_auth_new(const struct azure_auth_cfg *cfg, struct azure_auth **out,
 		client = cfg->creds->key_id;
 		if (!azure_auth_valid_id(client) || cfg->creds->secret == NULL ||
 		    cfg->creds->secret->len == 0) {
-			rc = err_set(err, ERR_NOKEY,
-				     "azure: %s: clientId and clientSecret are both required",
-				     cfg->creds->origin ? cfg->creds->origin : "credentials Secret");
+			rc =
+			    err_set(err, ERR_NOKEY,
+				    "azure: %s: clientId and clientSecret are both required",
+				    cfg->creds->origin ? cfg->creds->origin : "credentials Secret");
 			goto fail;
 		}
 		if ((rc = secbuf_from(&a->secret, cfg->creds->secret->data,
@@ -264,7 +263,8 @@ int azure_auth_new(const struct azure_auth_cfg *cfg, struct azure_auth **out,
 		if (base == NULL)
 			base = AZURE_AUTH_DEFAULT_IMDS;
 		if (!str_has_prefix(base, "http://") && !str_has_prefix(base, "https://")) {
-			rc = err_set(err, ERR_INVAL, "azure: the IMDS endpoint is not an http(s) URL");
+			rc = err_set(err, ERR_INVAL,
+				     "azure: the IMDS endpoint is not an http(s) URL");
 			goto fail;
 		}
 		/* a bare host[:port][/] gets IMDS's path; a URL with a path (App Service's
@@ -281,7 +281,8 @@ int azure_auth_new(const struct azure_auth_cfg *cfg, struct azure_auth **out,
 		}
 		if ((rc = str_fmt(buf, sizeof(buf), "%.*s%s", (int)bl, base, path)) != 0 ||
 		    (a->imds_url = xstrdup(buf)) == NULL) {
-			rc = rc ? err_set(err, rc, "azure: the IMDS endpoint is too long") : ERR_NOMEM;
+			rc = rc ? err_set(err, rc, "azure: the IMDS endpoint is too long")
+				: ERR_NOMEM;
 			goto fail;
 		}
 		if (env("IDENTITY_HEADER") != NULL &&
@@ -290,7 +291,8 @@ int azure_auth_new(const struct azure_auth_cfg *cfg, struct azure_auth **out,
 		client = first(cfg->client_id, env("AZURE_CLIENT_ID"));
 		if (client != NULL) {
 			if (!azure_auth_valid_id(client)) {
-				rc = err_set(err, ERR_INVAL, "azure: the managed identity client id is not valid");
+				rc = err_set(err, ERR_INVAL,
+					     "azure: the managed identity client id is not valid");
 				goto fail;
 			}
 			if ((a->client_id = xstrdup(client)) == NULL)
@@ -303,13 +305,15 @@ int azure_auth_new(const struct azure_auth_cfg *cfg, struct azure_auth **out,
 	if (!azure_auth_valid_id(client)) {
 		rc = err_set(err, ERR_NOKEY,
 			     "azure (%s): no valid client id (spec.provider.azure.auth.clientId or "
-			     "AZURE_CLIENT_ID)", azure_auth_source_name(a->src));
+			     "AZURE_CLIENT_ID)",
+			     azure_auth_source_name(a->src));
 		goto fail;
 	}
 	if (!azure_auth_valid_id(tenant)) {
 		rc = err_set(err, ERR_NOKEY,
 			     "azure (%s): no valid tenant id (spec.provider.azure.auth.tenantId or "
-			     "AZURE_TENANT_ID)", azure_auth_source_name(a->src));
+			     "AZURE_TENANT_ID)",
+			     azure_auth_source_name(a->src));
 		goto fail;
 	}
 	if ((a->client_id = xstrdup(client)) == NULL)
@@ -353,20 +357,22 @@ static int read_token_file(const char *path, struct secbuf **out, struct err_ctx
 	ssize_t r;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return err_set(err, ERR_IO, "azure: cannot open AZURE_FEDERATED_TOKEN_FILE %.200s: %s",
-			       path, strerror(errno));
+		return err_set(err, ERR_IO,
+			       "azure: cannot open AZURE_FEDERATED_TOKEN_FILE %.200s: %s", path,
+			       strerror(errno));
 	if ((rc = secbuf_new(&b, AZURE_AUTH_MAX_TOKEN_FILE)) != 0)
 		goto out;
 	while ((r = read(fd, chunk, sizeof(chunk))) != 0) {
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
-			rc = err_set(err, ERR_IO, "azure: cannot read AZURE_FEDERATED_TOKEN_FILE %.200s",
-				     path);
+			rc = err_set(err, ERR_IO,
+				     "azure: cannot read AZURE_FEDERATED_TOKEN_FILE %.200s", path);
 			goto out;
 		}
 		if ((rc = secbuf_put(b, chunk, (size_t)r)) != 0) {
-			err_set(err, rc, "azure: AZURE_FEDERATED_TOKEN_FILE %.200s is too big", path);
+			err_set(err, rc, "azure: AZURE_FEDERATED_TOKEN_FILE %.200s is too big",
+				path);
 			goto out;
 		}
 	}
@@ -374,7 +380,8 @@ static int read_token_file(const char *path, struct secbuf **out, struct err_ctx
 			      b->data[b->len - 1] == ' ' || b->data[b->len - 1] == '\t'))
 		b->data[--b->len] = '\0';
 	if (b->len == 0) {
-		rc = err_set(err, ERR_NOKEY, "azure: AZURE_FEDERATED_TOKEN_FILE %.200s is empty", path);
+		rc = err_set(err, ERR_NOKEY, "azure: AZURE_FEDERATED_TOKEN_FILE %.200s is empty",
+			     path);
 		goto out;
 	}
 	*out = b;
@@ -423,7 +430,8 @@ static int build(struct azure_auth *a, const char *scope, char **url, struct cur
 		const char *ver = a->identity_header ? "2019-08-01" : "2018-02-01";
 
 		if ((rc = scope_resource(scope, res, sizeof(res))) != 0 ||
-		    (rc = azure_form_add(b, "api-version", (const uint8_t *)ver, strlen(ver))) != 0 ||
+		    (rc = azure_form_add(b, "api-version", (const uint8_t *)ver, strlen(ver))) !=
+			0 ||
 		    (rc = azure_form_add(b, "resource", (const uint8_t *)res, strlen(res))) != 0 ||
 		    (a->client_id != NULL &&
 		     (rc = azure_form_add(b, "client_id", (const uint8_t *)a->client_id,
@@ -438,7 +446,8 @@ static int build(struct azure_auth *a, const char *scope, char **url, struct cur
 				goto out;
 			}
 			if (str_fmt(u, n, "%s%s%s", a->imds_url,
-				    strchr(a->imds_url, '?') ? "&" : "?", (const char *)b->data) != 0) {
+				    strchr(a->imds_url, '?') ? "&" : "?",
+				    (const char *)b->data) != 0) {
 				free(u);
 				rc = ERR_TOOBIG;
 				goto out;
@@ -452,7 +461,8 @@ static int build(struct azure_auth *a, const char *scope, char **url, struct cur
 		if (a->identity_header != NULL) {
 			char line[1100];
 
-			if (str_fmt(line, sizeof(line), "X-IDENTITY-HEADER: %s", a->identity_header) != 0 ||
+			if (str_fmt(line, sizeof(line), "X-IDENTITY-HEADER: %s",
+				    a->identity_header) != 0 ||
 			    (t = curl_slist_append(h, line)) == NULL) {
 				explicit_bzero(line, sizeof(line));
 				goto nomem;
@@ -484,7 +494,8 @@ static int build(struct azure_auth *a, const char *scope, char **url, struct cur
 		}
 		if ((*url = xstrdup(a->token_url)) == NULL)
 			goto nomem;
-		if ((t = curl_slist_append(h, "Content-Type: application/x-www-form-urlencoded")) == NULL)
+		if ((t = curl_slist_append(h, "Content-Type: application/x-www-form-urlencoded")) ==
+		    NULL)
 			goto nomem;
 		h = t;
 	}
@@ -504,6 +515,10 @@ static int build(struct azure_auth *a, const char *scope, char **url, struct cur
 nomem:
 	rc = ERR_NOMEM;
 out:
+	if (rc != 0) {
+		free(*url);
+		*url = NULL;
+	}
 	if (rc != 0 && rc != ERR_NOMEM && err != NULL && err->msg[0] == '\0')
 		err_set(err, rc, "azure: cannot build the token request");
 	slist_wipe_free(h);
@@ -543,9 +558,11 @@ static int fetch(struct azure_auth *a, const char *scope, int64_t now, struct az
 	if ((rc = build(a, scope, &url, &hdrs, &body, err)) != 0)
 		return rc;
 	for (attempt = 1; attempt <= AZURE_AUTH_ATTEMPTS; attempt++) {
-		req = (struct azure_http_req){
-			.method = a->src == AZURE_AUTH_IMDS ? "GET" : "POST", .url = url,
-			.headers = hdrs, .body = body->len ? body->data : NULL, .body_len = body->len};
+		req = (struct azure_http_req){.method = a->src == AZURE_AUTH_IMDS ? "GET" : "POST",
+					      .url = url,
+					      .headers = hdrs,
+					      .body = body->len ? body->data : NULL,
+					      .body_len = body->len};
 		log_debug("azure.token", "%s token for %s (attempt %d)",
 			  azure_auth_source_name(a->src), scope, attempt);
 		if ((rc = azure_http_perform(a->http, &rp, 1)) != 0) {

@@ -24,32 +24,31 @@
 #include "proto/msg.h"
 #include "syncer/providers/azure/azure_http.h"
 
-#define AZURE_AUTH_MAX_SCOPES 4          /* audiences cached per job */
-#define AZURE_AUTH_REFRESH_MARGIN 300    /* seconds before expiry a token is renewed */
+#define AZURE_AUTH_MAX_SCOPES 4	      /* audiences cached per job */
+#define AZURE_AUTH_REFRESH_MARGIN 300 /* seconds before expiry a token is renewed */
 #define AZURE_AUTH_MAX_TOKEN_FILE ((size_t)64 << 10)
-#define AZURE_AUTH_MAX_ID 128            /* bytes of a tenant or client id */
+#define AZURE_AUTH_MAX_ID 128 /* bytes of a tenant or client id */
 #define AZURE_AUTH_DEFAULT_AUTHORITY "https://login.microsoftonline.com/"
 #define AZURE_AUTH_DEFAULT_IMDS "http://169.254.169.254"
 
 enum azure_auth_source {
-	AZURE_AUTH_SECRET = 0,   /* the config's Secret */
+	AZURE_AUTH_SECRET = 0,	 /* the config's Secret */
 	AZURE_AUTH_WORKLOAD = 1, /* federated token file */
-	AZURE_AUTH_ENV = 2,      /* AZURE_CLIENT_SECRET */
-	AZURE_AUTH_IMDS = 3,     /* managed identity */
+	AZURE_AUTH_ENV = 2,	 /* AZURE_CLIENT_SECRET */
+	AZURE_AUTH_IMDS = 3,	 /* managed identity */
 };
 
 struct azure_auth_cfg {
 	const struct msg_credentials *creds; /* the config's Secret, or NULL */
-	const char *tenant_id;               /* spec tenantId or NULL */
-	const char *client_id;               /* spec clientId or NULL */
-	struct azure_http *http;             /* borrowed transport */
+	const char *tenant_id;		     /* spec tenantId or NULL */
+	const char *client_id;		     /* spec clientId or NULL */
+	struct azure_http *http;	     /* borrowed transport */
 };
 
 struct azure_auth;
 
 /* Picks the source (nothing is sent yet). Owned out-parameter (azure_auth_free). */
-int azure_auth_new(const struct azure_auth_cfg *cfg, struct azure_auth **out,
-		   struct err_ctx *err);
+int azure_auth_new(const struct azure_auth_cfg *cfg, struct azure_auth **out, struct err_ctx *err);
 void azure_auth_free(struct azure_auth *a);
 enum azure_auth_source azure_auth_source(const struct azure_auth *a);
 /* "secret", "workload-identity", "client-secret-env", "managed-identity". Static. */

@@ -111,11 +111,9 @@ static void json_wipe_rec(json_t *j, int depth)
 	if (json_is_string(j)) {
 		explicit_bzero((char *)json_string_value(j), json_string_length(j));
 	} else if (json_is_object(j)) {
-		json_object_foreach(j, k, v)
-			json_wipe_rec(v, depth + 1);
+		json_object_foreach(j, k, v) json_wipe_rec(v, depth + 1);
 	} else if (json_is_array(j)) {
-		json_array_foreach(j, i, v)
-			json_wipe_rec(v, depth + 1);
+		json_array_foreach(j, i, v) json_wipe_rec(v, depth + 1);
 	}
 }
 
@@ -198,7 +196,8 @@ void azure_call_reason(const struct azure_call *call, char *dst, size_t dsz)
 	else
 		str_copy(code, sizeof(code), err_str(call->rc));
 	if (str_fmt(dst, dsz, "%s on %s for %s", code, call->op ? call->op : "?",
-		    call->name ? call->name : "?") != 0 && dsz > 0)
+		    call->name ? call->name : "?") != 0 &&
+	    dsz > 0)
 		dst[dsz - 1] = '\0';
 }
 
@@ -304,9 +303,10 @@ static void decode_answer(struct azure_call *call, struct azure_http_req *r)
 		static const struct {
 			long st;
 			const char *code;
-		} names[] = {{400, "BadRequest"}, {401, "Unauthorized"}, {403, "Forbidden"},
-			     {404, "NotFound"}, {409, "Conflict"}, {412, "PreconditionFailed"},
-			     {429, "Throttled"}, {500, "InternalServerError"},
+		} names[] = {{400, "BadRequest"},	 {401, "Unauthorized"},
+			     {403, "Forbidden"},	 {404, "NotFound"},
+			     {409, "Conflict"},		 {412, "PreconditionFailed"},
+			     {429, "Throttled"},	 {500, "InternalServerError"},
 			     {503, "ServiceUnavailable"}};
 
 		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
@@ -381,10 +381,11 @@ int azure_client_run(struct azure_client *c, struct azure_call *calls, size_t n,
 				goto out;
 			}
 			rp[k] = &reqs[k];
-			reqs[k] = (struct azure_http_req){
-				.method = call->method, .url = call->url,
-				.body = call->body ? call->body->data : NULL,
-				.body_len = call->body ? call->body->len : 0};
+			reqs[k] =
+			    (struct azure_http_req){.method = call->method,
+						    .url = call->url,
+						    .body = call->body ? call->body->data : NULL,
+						    .body_len = call->body ? call->body->len : 0};
 			if ((rc = build_headers(call, tok, &hdrs[k])) != 0) {
 				err_set(err, rc, "azure: cannot build the request headers");
 				goto out;
@@ -431,8 +432,8 @@ int azure_client_run(struct azure_client *c, struct azure_call *calls, size_t n,
 			} else if (call->rc != 0 && azure_retry_should(r->rc, r->status) &&
 				   call->attempts < AZURE_RETRY_MAX_ATTEMPTS) {
 				call->not_before_ms =
-					now + azure_retry_backoff_ms(&c->rng, call->attempts,
-								     r->retry_after);
+				    now +
+				    azure_retry_backoff_ms(&c->rng, call->attempts, r->retry_after);
 				log_debug("azure.retry", "%s %s: %s, retrying", call->op,
 					  call->name ? call->name : "", call->code);
 			} else {

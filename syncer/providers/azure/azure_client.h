@@ -18,31 +18,31 @@
 #include "syncer/providers/azure/azure_http.h"
 
 #define AZURE_CLIENT_MAX_REQUEST ((size_t)1 << 20) /* bytes of one JSON request body */
-#define AZURE_RETRY_MAX_ATTEMPTS 6                 /* first try + 5 retries */
+#define AZURE_RETRY_MAX_ATTEMPTS 6		   /* first try + 5 retries */
 #define AZURE_RETRY_BASE_MS 100
 #define AZURE_RETRY_CAP_MS 20000
 #define AZURE_CODE_MAX 64
 
 struct azure_call {
 	/* in */
-	const char *method;      /* "GET" ... (borrowed static) */
-	char *url;               /* owned (azure_call_clear frees it) */
-	const char *op;          /* "secrets.set" (borrowed static), for logs and reasons */
-	const char *name;        /* the object, for logs and reasons (borrowed) */
-	const char *scope;       /* token scope (borrowed) */
-	const char *content_type;/* of the body, NULL: application/json */
-	const char *accept;      /* NULL: application/json */
-	char if_match[140];      /* "" or an etag / "*" for If-Match */
-	char if_none_match[8];   /* "" or "*" */
-	struct secbuf *body;     /* owned, may be NULL */
+	const char *method;	  /* "GET" ... (borrowed static) */
+	char *url;		  /* owned (azure_call_clear frees it) */
+	const char *op;		  /* "secrets.set" (borrowed static), for logs and reasons */
+	const char *name;	  /* the object, for logs and reasons (borrowed) */
+	const char *scope;	  /* token scope (borrowed) */
+	const char *content_type; /* of the body, NULL: application/json */
+	const char *accept;	  /* NULL: application/json */
+	char if_match[140];	  /* "" or an etag / "*" for If-Match */
+	char if_none_match[8];	  /* "" or "*" */
+	struct secbuf *body;	  /* owned, may be NULL */
 	/* out */
-	int rc;                  /* 0 on 2xx; ERR_NOTFOUND (404), ERR_PERM (401/403),
-	                          * ERR_CONFLICT (409/412), ERR_REMOTE, ERR_IO, ERR_TIMEOUT... */
+	int rc; /* 0 on 2xx; ERR_NOTFOUND (404), ERR_PERM (401/403),
+		 * ERR_CONFLICT (409/412), ERR_REMOTE, ERR_IO, ERR_TIMEOUT... */
 	long status;
 	char code[AZURE_CODE_MAX];  /* service error code ("SecretNotFound"), "" on success */
 	char inner[AZURE_CODE_MAX]; /* innererror code ("ObjectIsDeletedButRecoverable") */
 	char etag[128];
-	json_t *json;            /* parsed 2xx body, or NULL when empty (owned; wiped) */
+	json_t *json; /* parsed 2xx body, or NULL when empty (owned; wiped) */
 	unsigned attempts;
 	/* internal */
 	long long not_before_ms;

@@ -154,7 +154,8 @@ static int setup(struct azure_http *h, CURL *e, struct azure_http_req *r)
 		/* POSTFIELDS with a custom verb sends the body under that verb */
 		curl_easy_setopt(e, CURLOPT_POST, 1L);
 		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->body_len);
-		curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->body != NULL ? (const char *)r->body : "");
+		curl_easy_setopt(e, CURLOPT_POSTFIELDS,
+				 r->body != NULL ? (const char *)r->body : "");
 		if (strcmp(r->method, "POST") != 0)
 			curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r->method);
 	} else {
@@ -202,7 +203,8 @@ int azure_http_perform(struct azure_http *h, struct azure_http_req **reqs, size_
 				continue;
 			curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&r);
 			if (m->data.result == CURLE_OK) {
-				curl_easy_getinfo(m->easy_handle, CURLINFO_RESPONSE_CODE, &r->status);
+				curl_easy_getinfo(m->easy_handle, CURLINFO_RESPONSE_CODE,
+						  &r->status);
 				r->rc = 0;
 			} else {
 				r->rc = m->data.result == CURLE_OPERATION_TIMEDOUT ? ERR_TIMEOUT

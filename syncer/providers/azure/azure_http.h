@@ -13,26 +13,26 @@
 
 #include "common/secbuf.h"
 
-#define AZURE_HTTP_MAX_PARALLEL 8                 /* requests in flight at once */
+#define AZURE_HTTP_MAX_PARALLEL 8		  /* requests in flight at once */
 #define AZURE_HTTP_MAX_RESPONSE ((size_t)8 << 20) /* bytes of one response body */
 #define AZURE_HTTP_CONNECT_TIMEOUT_MS 5000L
-#define AZURE_HTTP_TIMEOUT_MS 30000L              /* whole request */
+#define AZURE_HTTP_TIMEOUT_MS 30000L /* whole request */
 
 struct azure_http;
 
 struct azure_http_req {
 	/* in (borrowed) */
-	const char *method;          /* "GET" | "PUT" | "PATCH" | "DELETE" | "POST" */
+	const char *method; /* "GET" | "PUT" | "PATCH" | "DELETE" | "POST" */
 	const char *url;
-	struct curl_slist *headers;  /* complete header list */
-	const uint8_t *body;         /* may be NULL */
+	struct curl_slist *headers; /* complete header list */
+	const uint8_t *body;	    /* may be NULL */
 	size_t body_len;
 	/* out (filled by azure_http_perform) */
-	int rc;                      /* 0: an HTTP answer arrived (any status); ERR_IO/ERR_TIMEOUT */
+	int rc; /* 0: an HTTP answer arrived (any status); ERR_IO/ERR_TIMEOUT */
 	long status;
-	struct secbuf *resp;         /* owned by the request; azure_http_req_reset frees it */
-	long retry_after;            /* seconds from Retry-After (or retry-after-ms rounded up), or -1 */
-	char etag[128];              /* ETag header, "" when absent */
+	struct secbuf *resp; /* owned by the request; azure_http_req_reset frees it */
+	long retry_after;    /* seconds from Retry-After (or retry-after-ms rounded up), or -1 */
+	char etag[128];	     /* ETag header, "" when absent */
 	char curl_error[CURL_ERROR_SIZE];
 };
 

@@ -13,7 +13,7 @@
 
 struct kv_remote {
 	char *name;
-	int mark;        /* 1 ours, 0 unmarked, -1 another owner */
+	int mark;	 /* 1 ours, 0 unmarked, -1 another owner */
 	char other[256]; /* that owner */
 	int enabled;
 	int wanted;
@@ -52,8 +52,8 @@ int azure_kv_valid_name(const char *name)
 	for (; *name; name++) {
 		char ch = *name;
 
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-		      ch == '-'))
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9') || ch == '-'))
 			return 0;
 	}
 	return 1;
@@ -83,8 +83,8 @@ static int valid_vault_name(const char *v)
 	for (size_t i = 0; i < n; i++) {
 		char ch = v[i];
 
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-		      ch == '-'))
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9') || ch == '-'))
 			return 0;
 	}
 	return 1;
@@ -228,8 +228,8 @@ static json_t *owner_tags(const char *owner)
 			 PROVIDER_OWNER_KEY, owner);
 }
 
-static int url_for(const struct kv_ctx *x, const char *path, const char *name,
-		   const char *tail, char **out)
+static int url_for(const struct kv_ctx *x, const char *path, const char *name, const char *tail,
+		   char **out)
 {
 	size_t n = strlen(x->base) + strlen(path) + (name ? strlen(name) : 0) +
 		   (tail ? strlen(tail) : 0) + 64;
@@ -246,8 +246,8 @@ static int url_for(const struct kv_ctx *x, const char *path, const char *name,
 	return 0;
 }
 
-static int mkcall(const struct kv_ctx *x, struct azure_call *c, const char *method,
-		  const char *op, const char *name, const char *path, const char *tail)
+static int mkcall(const struct kv_ctx *x, struct azure_call *c, const char *method, const char *op,
+		  const char *name, const char *path, const char *tail)
 {
 	memset(c, 0, sizeof(*c));
 	c->method = method;
@@ -268,10 +268,11 @@ static int set_call(const struct kv_ctx *x, struct azure_call *c, const struct d
 		return rc;
 	if (!text && (rc = b64_secbuf(d->value, &enc)) != 0)
 		return rc;
-	req = json_pack("{s:s%,s:o,s:s,s:{s:b}}", "value",
-			text ? (const char *)d->value->data : (const char *)enc->data,
-			text ? d->value->len : enc->len, "tags", owner_tags(x->owner), "contentType",
-			text ? "text/plain" : AZURE_KV_BINARY_TYPE, "attributes", "enabled", 1);
+	req =
+	    json_pack("{s:s%,s:o,s:s,s:{s:b}}", "value",
+		      text ? (const char *)d->value->data : (const char *)enc->data,
+		      text ? d->value->len : enc->len, "tags", owner_tags(x->owner), "contentType",
+		      text ? "text/plain" : AZURE_KV_BINARY_TYPE, "attributes", "enabled", 1);
 	secbuf_free(enc);
 	return azure_json_body(req, &c->body);
 }
@@ -322,8 +323,8 @@ static int add_remote(struct kv_ctx *x, json_t *e)
 	memset(r, 0, sizeof(*r));
 	if ((r->name = xstrdup(name)) == NULL)
 		return ERR_NOMEM;
-	r->mark = azure_kv_tags_owner(json_object_get(e, "tags"), x->owner, r->other,
-				      sizeof(r->other));
+	r->mark =
+	    azure_kv_tags_owner(json_object_get(e, "tags"), x->owner, r->other, sizeof(r->other));
 	en = json_object_get(json_object_get(e, "attributes"), "enabled");
 	r->enabled = !json_is_false(en);
 	x->nremote++;
@@ -362,7 +363,8 @@ static int list_all(struct kv_ctx *x, struct err_ctx *err)
 			goto out;
 		}
 		v = json_object_get(c.json, "value");
-		json_array_foreach(v, i, e) {
+		json_array_foreach(v, i, e)
+		{
 			if ((rc = add_remote(x, e)) != 0)
 				goto out;
 		}
@@ -378,7 +380,8 @@ static int list_all(struct kv_ctx *x, struct err_ctx *err)
 		if (!str_has_prefix(json_string_value(nl), x->base) ||
 		    json_string_value(nl)[strlen(x->base)] != '/') {
 			rc = err_set(err, ERR_PROTO,
-				     "azure key vault %s: nextLink points outside the vault", x->base);
+				     "azure key vault %s: nextLink points outside the vault",
+				     x->base);
 			goto out;
 		}
 		{
@@ -419,8 +422,8 @@ static struct kv_remote *find_remote(struct kv_ctx *x, const char *name)
  * creates a version without tags. The secret is still smc's when an older version carries
  * smc's mark for this owner; any other mark, or none at all, keeps it refused. Returns the
  * mark (1, 0, -1) in *mark, or fails the item (reported) with *mark = -2. */
-static int versions_owner(struct kv_ctx *x, struct kv_item *it, int *mark, char *other,
-			  size_t osz, struct err_ctx *err)
+static int versions_owner(struct kv_ctx *x, struct kv_item *it, int *mark, char *other, size_t osz,
+			  struct err_ctx *err)
 {
 	struct azure_call c;
 	int rc, pages = 0;
@@ -441,9 +444,11 @@ static int versions_owner(struct kv_ctx *x, struct kv_item *it, int *mark, char 
 			goto out;
 		}
 		v = json_object_get(c.json, "value");
-		json_array_foreach(v, i, e) {
+		json_array_foreach(v, i, e)
+		{
 			char o[256] = "";
-			int m = azure_kv_tags_owner(json_object_get(e, "tags"), x->owner, o, sizeof(o));
+			int m =
+			    azure_kv_tags_owner(json_object_get(e, "tags"), x->owner, o, sizeof(o));
 
 			if (m == 1 && *mark == 0)
 				*mark = 1;
@@ -490,8 +495,8 @@ static int check_versions(struct kv_ctx *x, struct err_ctx *err)
 		}
 		it->state = KV_DONE;
 		if (mark < 0)
-			str_fmt(reason, sizeof(reason), "owned by %.200s (tag " PROVIDER_OWNER_KEY ")",
-				other);
+			str_fmt(reason, sizeof(reason),
+				"owned by %.200s (tag " PROVIDER_OWNER_KEY ")", other);
 		else
 			str_copy(reason, sizeof(reason),
 				 "exists without tag " PROVIDER_MANAGED_BY_KEY
@@ -590,7 +595,8 @@ static int write_all(struct kv_ctx *x, struct err_ctx *err)
 		if (x->job->policy.dry_run) {
 			it->state = KV_DONE;
 			if ((rc = report(x, it->d->name, it->d->key, ITEM_WRITTEN,
-					 it->r ? "would write a new version" : "would create")) != 0)
+					 it->r ? "would write a new version" : "would create")) !=
+			    0)
 				goto out;
 			continue;
 		}
@@ -609,7 +615,8 @@ static int write_all(struct kv_ctx *x, struct err_ctx *err)
 		if (c->rc == 0) {
 			it->state = KV_DONE;
 			rc = report(x, it->d->name, it->d->key, ITEM_WRITTEN, it->why);
-		} else if (c->status == 409 && strcmp(c->inner, "ObjectIsDeletedButRecoverable") == 0) {
+		} else if (c->status == 409 &&
+			   strcmp(c->inner, "ObjectIsDeletedButRecoverable") == 0) {
 			it->state = KV_DELETED;
 		} else {
 			rc = fail_item(x, it, c);
@@ -779,8 +786,9 @@ static int prune(struct kv_ctx *x, struct err_ctx *err)
 		}
 		if (p->dry_run) {
 			if ((rc = report(x, r->name, NULL, ITEM_PRUNED,
-					 p->deletion == JOB_DELETION_DISABLE ? "would disable"
-									     : "would delete (soft)")) != 0)
+					 p->deletion == JOB_DELETION_DISABLE
+					     ? "would disable"
+					     : "would delete (soft)")) != 0)
 				goto out;
 			continue;
 		}
@@ -807,7 +815,8 @@ static int prune(struct kv_ctx *x, struct err_ctx *err)
 			if (c->rc != 0)
 				continue;
 			id = json_string_value(json_object_get(c->json, "id"));
-			if (azure_kv_id_version(id, version, sizeof(version)) != 0 || version[0] == '\0') {
+			if (azure_kv_id_version(id, version, sizeof(version)) != 0 ||
+			    version[0] == '\0') {
 				c->rc = ERR_PROTO;
 				str_copy(c->code, sizeof(c->code), "NoVersionInId");
 				continue;
@@ -816,9 +825,10 @@ static int prune(struct kv_ctx *x, struct err_ctx *err)
 			azure_call_clear(c);
 			if ((rc = mkcall(x, c, "PATCH", "secrets.update", x->remote[who[j]].name,
 					 "/secrets/", tail)) != 0 ||
-			    (rc = azure_json_body(json_pack("{s:{s:b},s:o}", "attributes", "enabled", 0,
-							    "tags", owner_tags(x->owner)),
-						  &c->body)) != 0)
+			    (rc =
+				 azure_json_body(json_pack("{s:{s:b},s:o}", "attributes", "enabled",
+							   0, "tags", owner_tags(x->owner)),
+						 &c->body)) != 0)
 				goto out;
 			c->done = 0;
 			c->status = -1; /* marks "to send" */
@@ -862,8 +872,8 @@ static int prune(struct kv_ctx *x, struct err_ctx *err)
 		} else {
 			rc = report(x, r->name, NULL, ITEM_PRUNED,
 				    p->deletion == JOB_DELETION_DISABLE
-					    ? "disabled (latest version enabled=false)"
-					    : "deleted (soft delete, recoverable)");
+					? "disabled (latest version enabled=false)"
+					: "deleted (soft delete, recoverable)");
 		}
 		if (rc != 0)
 			goto out;
@@ -904,8 +914,9 @@ int azure_keyvault_sync(struct azure_client *c, const struct job *job, const cha
 			r->wanted = 1;
 		if (!azure_kv_valid_name(items[i].name)) {
 			it->state = KV_DONE;
-			rc = report(&x, items[i].name, items[i].key, ITEM_FAILED,
-				    "name is not a valid Key Vault secret name ([0-9A-Za-z-]{1,127})");
+			rc = report(
+			    &x, items[i].name, items[i].key, ITEM_FAILED,
+			    "name is not a valid Key Vault secret name ([0-9A-Za-z-]{1,127})");
 		} else if (items[i].value->len > AZURE_KV_MAX_VALUE) {
 			it->state = KV_DONE;
 			rc = report(&x, items[i].name, items[i].key, ITEM_FAILED,
@@ -914,8 +925,8 @@ int azure_keyvault_sync(struct azure_client *c, const struct job *job, const cha
 			it->state = KV_WRITE;
 		} else if (r->mark < 0) {
 			it->state = KV_DONE;
-			str_fmt(reason, sizeof(reason), "owned by %.200s (tag " PROVIDER_OWNER_KEY ")",
-				r->other);
+			str_fmt(reason, sizeof(reason),
+				"owned by %.200s (tag " PROVIDER_OWNER_KEY ")", r->other);
 			rc = report(&x, items[i].name, items[i].key, ITEM_REFUSED, reason);
 		} else if (r->mark == 0 && !p->adopt_existing) {
 			it->state = KV_VERSIONS; /* a hand-made version may have dropped the tags */
@@ -936,8 +947,7 @@ int azure_keyvault_sync(struct azure_client *c, const struct job *job, const cha
 			goto out;
 	}
 	if ((rc = check_versions(&x, err)) != 0 || (rc = read_all(&x, err)) != 0 ||
-	    (rc = write_all(&x, err)) != 0 ||
-	    (rc = recover_all(&x, err)) != 0)
+	    (rc = write_all(&x, err)) != 0 || (rc = recover_all(&x, err)) != 0)
 		goto out;
 	rc = prune(&x, err);
 out:

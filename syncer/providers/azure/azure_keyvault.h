@@ -2,8 +2,10 @@
  * One sync:
  *   1. list the vault's secrets (GET /secrets, following nextLink on the vault only):
  *      name, tags of the latest version (managed-by / owner), enabled;
- *   2. refuse a desired secret without smc's tags (unless adopt_existing) or owned by
- *      another config; GET the latest value of the others concurrently;
+ *   2. refuse a desired secret owned by another config, or without smc's tags unless
+ *      adopt_existing — but Key Vault tags are per version, so an untagged latest version
+ *      (a value set by hand) is still smc's when an older version carries its mark
+ *      (GET /secrets/{name}/versions); GET the latest value of the others concurrently;
  *   3. write (PUT, tags on every version: Key Vault tags are per version) what is absent,
  *      disabled or different — never when dry_run, only new ones when !trigger_update;
  *   4. a PUT answered 409 ObjectIsDeletedButRecoverable: when the deleted secret carries
@@ -23,9 +25,9 @@
 #define AZURE_KV_API_VERSION "7.5"
 #define AZURE_KV_SCOPE "https://vault.azure.net/.default"
 #define AZURE_KV_MAX_NAME 127
-#define AZURE_KV_MAX_VALUE ((size_t)25 << 10)  /* Key Vault's limit on one value */
-#define AZURE_KV_MAX_PAGES 1000                /* list pages followed */
-#define AZURE_KV_RECOVER_POLLS 50              /* GETs while a recovery completes */
+#define AZURE_KV_MAX_VALUE ((size_t)25 << 10) /* Key Vault's limit on one value */
+#define AZURE_KV_MAX_PAGES 1000		      /* list pages followed */
+#define AZURE_KV_RECOVER_POLLS 50	      /* GETs while a recovery completes */
 #define AZURE_KV_RECOVER_POLL_MS 200
 #define AZURE_KV_BINARY_TYPE "application/octet-stream;base64"
 

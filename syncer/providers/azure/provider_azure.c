@@ -103,11 +103,11 @@ static void azure_rollback(void *state)
 }
 
 const struct provider_ops provider_azure = {
-	.kind = "azure",
-	.open = azure_open,
-	.begin = azure_begin,
-	.sync = azure_sync,
-	.commit = azure_commit,
-	.rollback = azure_rollback,
-	.close = azure_close,
+    .kind = "azure",
+    .open = azure_open,
+    .begin = azure_begin,
+    .sync = azure_sync,
+    .commit = azure_commit,
+    .rollback = azure_rollback,
+    .close = azure_close,
 };

@@ -19,10 +19,10 @@
 
 static void clear_env(void)
 {
-	static const char *const v[] = {"AZURE_FEDERATED_TOKEN_FILE", "AZURE_CLIENT_ID",
-					"AZURE_TENANT_ID", "AZURE_CLIENT_SECRET",
-					"AZURE_AUTHORITY_HOST", "AZURE_IMDS_ENDPOINT",
-					"IDENTITY_ENDPOINT", "IDENTITY_HEADER"};
+	static const char *const v[] = {
+	    "AZURE_FEDERATED_TOKEN_FILE", "AZURE_CLIENT_ID",	  "AZURE_TENANT_ID",
+	    "AZURE_CLIENT_SECRET",	  "AZURE_AUTHORITY_HOST", "AZURE_IMDS_ENDPOINT",
+	    "IDENTITY_ENDPOINT",	  "IDENTITY_HEADER"};
 
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
 		unsetenv(v[i]);
@@ -129,9 +129,12 @@ Test(azure_names, ids)
 {
 	char b[160];
 
-	cr_assert_eq(azure_kv_id_name("https://v.vault.azure.net/secrets/db-pw/0123abcd", b, sizeof(b)), 0);
+	cr_assert_eq(
+	    azure_kv_id_name("https://v.vault.azure.net/secrets/db-pw/0123abcd", b, sizeof(b)), 0);
 	cr_assert_str_eq(b, "db-pw");
-	cr_assert_eq(azure_kv_id_version("https://v.vault.azure.net/secrets/db-pw/0123abcd", b, sizeof(b)), 0);
+	cr_assert_eq(
+	    azure_kv_id_version("https://v.vault.azure.net/secrets/db-pw/0123abcd", b, sizeof(b)),
+	    0);
 	cr_assert_str_eq(b, "0123abcd");
 	cr_assert_eq(azure_kv_id_name("http://127.0.0.1:9/secrets/x", b, sizeof(b)), 0);
 	cr_assert_str_eq(b, "x");
@@ -147,9 +150,11 @@ Test(azure_names, ids)
 Test(azure_owner, tags_decide_ownership)
 {
 	char other[64] = "";
-	json_t *ours = json_pack("{s:s,s:s}", "managed-by", "secret-manager-controller", "owner", "demo/example");
+	json_t *ours = json_pack("{s:s,s:s}", "managed-by", "secret-manager-controller", "owner",
+				 "demo/example");
 	json_t *none = json_pack("{s:s}", "team", "x");
-	json_t *theirs = json_pack("{s:s,s:s}", "managed-by", "secret-manager-controller", "owner", "prod/other");
+	json_t *theirs = json_pack("{s:s,s:s}", "managed-by", "secret-manager-controller", "owner",
+				   "prod/other");
 	json_t *wrong = json_pack("{s:s,s:s}", "managed-by", "terraform", "owner", "demo/example");
 	json_t *noowner = json_pack("{s:s}", "managed-by", "secret-manager-controller");
 
@@ -177,7 +182,8 @@ Test(azure_token, entra_answer)
 	struct secbuf *tok = NULL;
 	int64_t exp = 0;
 
-	cr_assert_eq(azure_auth_parse_token((const uint8_t *)a, strlen(a), 1000, &tok, &exp, NULL), 0);
+	cr_assert_eq(azure_auth_parse_token((const uint8_t *)a, strlen(a), 1000, &tok, &exp, NULL),
+		     0);
 	cr_assert(secbuf_eq_mem(tok, "eyJ0.abc.def", 12));
 	cr_assert_eq(exp, 4599);
 	secbuf_free(tok);
@@ -185,18 +191,21 @@ Test(azure_token, entra_answer)
 
 Test(azure_token, imds_answer_with_strings)
 {
-	const char *a = "{\"access_token\":\"tok\",\"expires_in\":\"3599\",\"expires_on\":\"1795360000\","
-			"\"not_before\":\"1795356400\",\"resource\":\"https://vault.azure.net\","
-			"\"token_type\":\"Bearer\"}";
+	const char *a =
+	    "{\"access_token\":\"tok\",\"expires_in\":\"3599\",\"expires_on\":\"1795360000\","
+	    "\"not_before\":\"1795356400\",\"resource\":\"https://vault.azure.net\","
+	    "\"token_type\":\"Bearer\"}";
 	const char *b = "{\"access_token\":\"tok\",\"expires_on\":\"1795360000\"}";
 	struct secbuf *tok = NULL;
 	int64_t exp = 0;
 
-	cr_assert_eq(azure_auth_parse_token((const uint8_t *)a, strlen(a), 100, &tok, &exp, NULL), 0);
+	cr_assert_eq(azure_auth_parse_token((const uint8_t *)a, strlen(a), 100, &tok, &exp, NULL),
+		     0);
 	cr_assert_eq(exp, 3699);
 	secbuf_free(tok);
 	tok = NULL;
-	cr_assert_eq(azure_auth_parse_token((const uint8_t *)b, strlen(b), 100, &tok, &exp, NULL), 0);
+	cr_assert_eq(azure_auth_parse_token((const uint8_t *)b, strlen(b), 100, &tok, &exp, NULL),
+		     0);
 	cr_assert_eq(exp, 1795360000);
 	secbuf_free(tok);
 }
@@ -204,9 +213,14 @@ Test(azure_token, imds_answer_with_strings)
 Test(azure_token, malformed_answers_are_refused_without_echo)
 {
 	static const char *const bad[] = {
-		"", "not json", "[]", "{\"expires_in\":10}", "{\"access_token\":\"\",\"expires_in\":1}",
-		"{\"access_token\":\"SECRETTOKEN\"}", "{\"access_token\":\"SECRETTOKEN\",\"expires_in\":\"x\"}",
-		"{\"access_token\":5,\"expires_in\":1}",
+	    "",
+	    "not json",
+	    "[]",
+	    "{\"expires_in\":10}",
+	    "{\"access_token\":\"\",\"expires_in\":1}",
+	    "{\"access_token\":\"SECRETTOKEN\"}",
+	    "{\"access_token\":\"SECRETTOKEN\",\"expires_in\":\"x\"}",
+	    "{\"access_token\":5,\"expires_in\":1}",
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -214,8 +228,9 @@ Test(azure_token, malformed_answers_are_refused_without_echo)
 		struct secbuf *tok = NULL;
 		int64_t exp = 0;
 
-		cr_assert_neq(azure_auth_parse_token((const uint8_t *)bad[i], strlen(bad[i]), 0, &tok,
-						     &exp, &err), 0, "case %zu", i);
+		cr_assert_neq(azure_auth_parse_token((const uint8_t *)bad[i], strlen(bad[i]), 0,
+						     &tok, &exp, &err),
+			      0, "case %zu", i);
 		cr_assert_null(tok);
 		cr_assert_null(strstr(err.msg, "SECRETTOKEN"));
 	}
@@ -240,7 +255,8 @@ Test(azure_form, encoding)
 	cr_assert_eq(secbuf_new(&b, 1024), 0);
 	cr_assert_eq(azure_form_add(b, "grant_type", (const uint8_t *)"client_credentials", 18), 0);
 	cr_assert_eq(azure_form_add(b, "client_secret", (const uint8_t *)v, strlen(v)), 0);
-	cr_assert_eq(azure_form_add(b, "scope", (const uint8_t *)"https://vault.azure.net/.default", 32), 0);
+	cr_assert_eq(
+	    azure_form_add(b, "scope", (const uint8_t *)"https://vault.azure.net/.default", 32), 0);
 	cr_assert_str_eq((const char *)b->data,
 			 "grant_type=client_credentials&client_secret=a+b%26c%3Dd%2F%C3%A9%2B~"
 			 "&scope=https%3A%2F%2Fvault.azure.net%2F.default");
@@ -310,7 +326,8 @@ Test(azure_auth, chain_order)
 	cr_assert_eq(azure_auth_source(a), AZURE_AUTH_ENV);
 	azure_auth_free(a);
 
-	setenv("AZURE_FEDERATED_TOKEN_FILE", "/var/run/secrets/azure/tokens/azure-identity-token", 1);
+	setenv("AZURE_FEDERATED_TOKEN_FILE", "/var/run/secrets/azure/tokens/azure-identity-token",
+	       1);
 	cr_assert_eq(azure_auth_new(&cfg, &a, NULL), 0);
 	cr_assert_eq(azure_auth_source(a), AZURE_AUTH_WORKLOAD, "token file wins over env secret");
 	azure_auth_free(a);
@@ -358,8 +375,8 @@ Test(azure_retry, backoff_bounds_and_retry_after)
 
 Test(azure_retry, reason_names_code_operation_and_secret)
 {
-	struct azure_call c = {.op = "secrets.set", .name = "payments-DB-PASSWORD", .status = 403,
-			       .rc = ERR_PERM};
+	struct azure_call c = {
+	    .op = "secrets.set", .name = "payments-DB-PASSWORD", .status = 403, .rc = ERR_PERM};
 	char r[200];
 
 	str_copy(c.code, sizeof(c.code), "Forbidden");

@@ -1,0 +1,313 @@
+/* test_azure_client.c — the Azure client and provider against tests/fakes/azure_server.py
+ * (started per test on a free port): token caching per audience and the one refresh after
+ * a 401 (tokens revoked by the fake), retries of injected 503s, failure reasons naming the
+ * code, operation and secret, and the policies the shell test does not walk through:
+ * dry_run (no write), adopt_existing (an untagged secret taken over and tagged) and
+ * triggerUpdate=false (create only). */
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "common/secbuf.h"
+#include "syncer/provider.h"
+#include "syncer/providers/azure/azure_client.h"
+#include "syncer/providers/azure/azure_keyvault.h"
+#include "syncer/providers/azure/provider_azure.h"
+
+#define FAKE SMC_SOURCE_DIR "/tests/fakes/azure_server.py"
+#define TENANT "00000000-0000-0000-0000-00000000fa4e"
+
+static pid_t fake_pid = -1;
+static char base[64];
+
+static void start_fake(void)
+{
+	int pfd[2];
+	char buf[64] = "", portarg[16];
+	ssize_t r;
+	int port;
+
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	for (int tries = 0; tries < 5; tries++) {
+		port = 20000 + (int)(getpid() * 7 + tries * 131) % 30000;
+		snprintf(portarg, sizeof(portarg), "%d", port);
+		cr_assert_eq(pipe(pfd), 0);
+		fake_pid = fork();
+		if (fake_pid == 0) {
+			dup2(pfd[1], 1);
+			close(pfd[0]);
+			setpgid(0, 0);
+			execlp("python3", "python3", FAKE, "--port", portarg, "--client",
+			       "smc-sp:sp-secret", (char *)NULL);
+			_exit(127);
+		}
+		close(pfd[1]);
+		r = read(pfd[0], buf, sizeof(buf) - 1);
+		close(pfd[0]);
+		if (r > 0 && strstr(buf, "ready") != NULL) {
+			snprintf(base, sizeof(base), "http://127.0.0.1:%d", port);
+			setenv("AZURE_CLIENT_SECRET", "sp-secret", 1);
+			setenv("AZURE_CLIENT_ID", "smc-sp", 1);
+			setenv("AZURE_TENANT_ID", TENANT, 1);
+			setenv("AZURE_AUTHORITY_HOST", base, 1);
+			unsetenv("AZURE_FEDERATED_TOKEN_FILE");
+			return;
+		}
+		kill(fake_pid, SIGTERM);
+		waitpid(fake_pid, NULL, 0);
+	}
+	cr_assert_fail("the fake did not start");
+}
+
+static void stop_fake(void)
+{
+	if (fake_pid > 0) {
+		kill(-fake_pid, SIGTERM);
+		kill(fake_pid, SIGTERM);
+		waitpid(fake_pid, NULL, 0);
+	}
+}
+
+static size_t sink(char *p, size_t s, size_t n, void *arg)
+{
+	struct secbuf *b = arg;
+
+	return secbuf_put(b, p, s * n) == 0 ? s * n : 0;
+}
+
+/* A control or data request to the fake; the answer as JSON (NULL when not JSON). */
+static json_t *http(const char *method, const char *path, const char *body, const char *bearer)
+{
+	CURL *c = curl_easy_init();
+	struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+	struct secbuf *b = NULL;
+	char url[512], auth[2048];
+	json_t *j;
+
+	secbuf_new(&b, 1 << 20);
+	snprintf(url, sizeof(url), "%s%s", base, path);
+	if (bearer != NULL) {
+		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", bearer);
+		h = curl_slist_append(h, auth);
+	}
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	if (body != NULL)
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, b);
+	cr_assert_eq(curl_easy_perform(c), CURLE_OK);
+	j = json_loadb((const char *)b->data, b->len, 0, NULL);
+	curl_slist_free_all(h);
+	curl_easy_cleanup(c);
+	secbuf_free(b);
+	return j;
+}
+
+static long counted(const char *op)
+{
+	json_t *j = http("GET", "/_fake/counts", NULL, NULL);
+	long n = (long)json_integer_value(json_object_get(json_object_get(j, "counts"), op));
+
+	json_decref(j);
+	return n;
+}
+
+/* Puts a secret as someone else would (tags given as JSON text). */
+static void put_by_hand(const char *name, const char *value, const char *tags)
+{
+	json_t *t =
+	    http("POST", "/_fake/token", "{\"audience\":\"https://vault.azure.net\"}", NULL);
+	char path[256], body[512];
+	json_t *r;
+
+	snprintf(path, sizeof(path), "/secrets/%s?api-version=7.5", name);
+	snprintf(body, sizeof(body), "{\"value\":\"%s\",\"tags\":%s}", value, tags);
+	r = http("PUT", path, body, json_string_value(json_object_get(t, "access_token")));
+	cr_assert_not_null(json_object_get(r, "id"));
+	json_decref(r);
+	json_decref(t);
+}
+
+/* The latest version of a secret in the fake's state (borrowed from *st). */
+static json_t *latest(json_t **st, const char *name)
+{
+	json_t *v;
+
+	json_decref(*st);
+	*st = http("GET", "/_fake/state", NULL, NULL);
+	v = json_object_get(json_object_get(json_object_get(*st, "secrets"), name), "versions");
+	return json_array_get(v, json_array_size(v) - 1);
+}
+
+static struct azure_call list_call(void)
+{
+	struct azure_call c = {
+	    .method = "GET", .op = "secrets.list", .name = "*", .scope = AZURE_KV_SCOPE};
+	char u[256];
+
+	snprintf(u, sizeof(u), "%s/secrets?api-version=7.5", base);
+	c.url = strdup(u);
+	return c;
+}
+
+TestSuite(azure_client, .init = start_fake, .fini = stop_fake, .timeout = 60);
+
+Test(azure_client, token_cached_per_audience_and_renewed_once_after_401)
+{
+	struct azure_auth_cfg cfg = {0};
+	struct azure_client *c = NULL;
+	struct azure_call call = list_call();
+	struct err_ctx err = {{0}};
+
+	cr_assert_eq(azure_client_new(&cfg, &c, &err), 0, "%s", err.msg);
+	cr_assert_eq(azure_client_run(c, &call, 1, &err), 0, "%s", err.msg);
+	cr_assert_eq(call.rc, 0);
+	cr_assert_eq(azure_client_run(c, &call, 1, &err), 0);
+	cr_assert_eq(call.rc, 0);
+	cr_assert_eq(counted("token"), 1, "one token for two calls");
+	json_decref(http("POST", "/_fake/tokens/revoke", "{}", NULL));
+	cr_assert_eq(azure_client_run(c, &call, 1, &err), 0);
+	cr_assert_eq(call.rc, 0, "a 401 gets a new token and the call goes through");
+	cr_assert_eq(call.attempts, 2);
+	cr_assert_eq(counted("token"), 2);
+	azure_call_clear(&call);
+	azure_client_free(c);
+}
+
+Test(azure_client, injected_503s_are_retried)
+{
+	struct azure_auth_cfg cfg = {0};
+	struct azure_client *c = NULL;
+	struct azure_call call = list_call();
+	struct err_ctx err = {{0}};
+
+	cr_assert_eq(azure_client_new(&cfg, &c, &err), 0, "%s", err.msg);
+	json_decref(http("POST", "/_fake/faults",
+			 "{\"every\":1,\"status\":503,\"ops\":[\"secrets.list\"],\"count\":2}",
+			 NULL));
+	cr_assert_eq(azure_client_run(c, &call, 1, &err), 0);
+	cr_assert_eq(call.rc, 0);
+	cr_assert_eq(call.attempts, 3);
+	azure_call_clear(&call);
+	azure_client_free(c);
+}
+
+Test(azure_client, failure_reason_names_code_operation_and_secret)
+{
+	struct azure_auth_cfg cfg = {0};
+	struct azure_client *c = NULL;
+	struct azure_call call = {.method = "GET",
+				  .op = "secrets.get",
+				  .name = "payments-DB-PASSWORD",
+				  .scope = AZURE_KV_SCOPE};
+	struct err_ctx err = {{0}};
+	char u[256], reason[200];
+
+	cr_assert_eq(azure_client_new(&cfg, &c, &err), 0, "%s", err.msg);
+	snprintf(u, sizeof(u), "%s/secrets/payments-DB-PASSWORD/?api-version=7.5", base);
+	call.url = strdup(u);
+	cr_assert_eq(azure_client_run(c, &call, 1, &err), 0);
+	cr_assert_eq(call.rc, ERR_NOTFOUND);
+	azure_call_reason(&call, reason, sizeof(reason));
+	cr_assert_str_eq(reason, "SecretNotFound on secrets.get for payments-DB-PASSWORD");
+	azure_call_clear(&call);
+	azure_client_free(c);
+}
+
+/* ---- the provider with policies ---- */
+
+static struct job job_for(void)
+{
+	struct job j;
+
+	memset(&j, 0, sizeof(j));
+	j.config.ns = (char *)"demo";
+	j.config.name = (char *)"example";
+	j.provider.kind = (char *)"azure";
+	j.provider.vault_name = (char *)"smcvault";
+	j.provider.endpoint = base;
+	j.mode.environment = (char *)"dev";
+	j.policy.trigger_update = true;
+	return j;
+}
+
+static int sync1(const struct job *job, const char *name, const char *value, struct report *rep)
+{
+	struct secbuf *v = NULL;
+	struct desired d = {.name = name, .key = "KEY"};
+	struct err_ctx err = {{0}};
+	void *st = NULL;
+	int rc;
+
+	cr_assert_eq(secbuf_from(&v, value, strlen(value)), 0);
+	d.value = v;
+	report_init(rep);
+	cr_assert_eq(provider_azure.open(job, NULL, &st, &err), 0, "%s", err.msg);
+	rc = provider_azure.sync(st, job, ITEM_SECRET, &d, 1, rep, &err);
+	provider_azure.close(st);
+	secbuf_free(v);
+	return rc;
+}
+
+Test(azure_client, dry_run_writes_nothing)
+{
+	struct job j = job_for();
+	struct report rep;
+
+	j.policy.dry_run = true;
+	cr_assert_eq(sync1(&j, "dry-one", "v1", &rep), 0);
+	cr_assert_eq(report_count(&rep, ITEM_SECRET, ITEM_WRITTEN), 1);
+	cr_assert_eq(counted("secrets.set"), 0);
+	report_free(&rep);
+}
+
+Test(azure_client, adopt_existing_takes_over_and_tags)
+{
+	struct job j = job_for();
+	struct report rep;
+	json_t *st = NULL, *v;
+
+	put_by_hand("adopt-me", "same", "{\"team\":\"x\"}");
+	cr_assert_eq(sync1(&j, "adopt-me", "same", &rep), 0);
+	cr_assert_eq(report_count(&rep, ITEM_SECRET, ITEM_REFUSED), 1, "not without adopt");
+	report_free(&rep);
+	j.policy.adopt_existing = true;
+	cr_assert_eq(sync1(&j, "adopt-me", "same", &rep), 0);
+	cr_assert_eq(report_count(&rep, ITEM_SECRET, ITEM_WRITTEN), 1);
+	report_free(&rep);
+	v = latest(&st, "adopt-me");
+	cr_assert_str_eq(json_string_value(json_object_get(json_object_get(v, "tags"), "owner")),
+			 "demo/example");
+	j.policy.adopt_existing = false;
+	cr_assert_eq(sync1(&j, "adopt-me", "same", &rep), 0);
+	cr_assert_eq(report_count(&rep, ITEM_SECRET, ITEM_UNCHANGED), 1, "ours from now on");
+	report_free(&rep);
+	json_decref(st);
+}
+
+Test(azure_client, trigger_update_off_creates_only)
+{
+	struct job j = job_for();
+	struct report rep;
+	json_t *st = NULL;
+
+	j.policy.trigger_update = false;
+	cr_assert_eq(sync1(&j, "create-only", "v1", &rep), 0);
+	cr_assert_eq(report_count(&rep, ITEM_SECRET, ITEM_WRITTEN), 1, "created");
+	report_free(&rep);
+	cr_assert_eq(sync1(&j, "create-only", "v2", &rep), 0);
+	cr_assert_eq(report_count(&rep, ITEM_SECRET, ITEM_UNCHANGED), 1, "not overwritten");
+	report_free(&rep);
+	cr_assert_str_eq(json_string_value(json_object_get(latest(&st, "create-only"), "value")),
+			 "v1");
+	json_decref(st);
+}
