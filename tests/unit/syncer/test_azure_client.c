@@ -5,6 +5,10 @@
  * dry_run (no write), adopt_existing (an untagged secret taken over and tagged) and
  * triggerUpdate=false (create only). */
 #include <criterion/criterion.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
@@ -27,38 +31,67 @@
 static pid_t fake_pid = -1;
 static char base[64];
 
+static int port_open(int port)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET,
+				.sin_port = htons((uint16_t)port),
+				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	int s = socket(AF_INET, SOCK_STREAM, 0), ok;
+
+	ok = s >= 0 && connect(s, (struct sockaddr *)&a, sizeof(a)) == 0;
+	if (s >= 0)
+		close(s);
+	return ok;
+}
+
+static int free_port(void)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t l = sizeof(a);
+	int s = socket(AF_INET, SOCK_STREAM, 0), port = -1;
+
+	if (s >= 0 && bind(s, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+	    getsockname(s, (struct sockaddr *)&a, &l) == 0)
+		port = ntohs(a.sin_port);
+	if (s >= 0)
+		close(s);
+	return port;
+}
+
+/* Starts the fake on a free port and waits until it accepts connections. */
 static void start_fake(void)
 {
-	int pfd[2];
-	char buf[64] = "", portarg[16];
-	ssize_t r;
+	char portarg[16];
 	int port;
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	for (int tries = 0; tries < 5; tries++) {
-		port = 20000 + (int)(getpid() * 7 + tries * 131) % 30000;
+		cr_assert_gt(port = free_port(), 0);
 		snprintf(portarg, sizeof(portarg), "%d", port);
-		cr_assert_eq(pipe(pfd), 0);
 		fake_pid = fork();
 		if (fake_pid == 0) {
-			dup2(pfd[1], 1);
-			close(pfd[0]);
+			int dn = open("/dev/null", O_RDWR);
+
+			dup2(dn, 1);
+			dup2(dn, 2);
 			setpgid(0, 0);
 			execlp("python3", "python3", FAKE, "--port", portarg, "--client",
 			       "smc-sp:sp-secret", (char *)NULL);
 			_exit(127);
 		}
-		close(pfd[1]);
-		r = read(pfd[0], buf, sizeof(buf) - 1);
-		close(pfd[0]);
-		if (r > 0 && strstr(buf, "ready") != NULL) {
-			snprintf(base, sizeof(base), "http://127.0.0.1:%d", port);
-			setenv("AZURE_CLIENT_SECRET", "sp-secret", 1);
-			setenv("AZURE_CLIENT_ID", "smc-sp", 1);
-			setenv("AZURE_TENANT_ID", TENANT, 1);
-			setenv("AZURE_AUTHORITY_HOST", base, 1);
-			unsetenv("AZURE_FEDERATED_TOKEN_FILE");
-			return;
+		for (int i = 0; i < 200; i++) {
+			if (port_open(port)) {
+				snprintf(base, sizeof(base), "http://127.0.0.1:%d", port);
+				setenv("AZURE_CLIENT_SECRET", "sp-secret", 1);
+				setenv("AZURE_CLIENT_ID", "smc-sp", 1);
+				setenv("AZURE_TENANT_ID", TENANT, 1);
+				setenv("AZURE_AUTHORITY_HOST", base, 1);
+				unsetenv("AZURE_FEDERATED_TOKEN_FILE");
+				return;
+			}
+			if (waitpid(fake_pid, NULL, WNOHANG) == fake_pid)
+				break; /* it exited (port taken meanwhile): try another */
+			usleep(50000);
 		}
 		kill(fake_pid, SIGTERM);
 		waitpid(fake_pid, NULL, 0);
@@ -253,6 +286,8 @@ static int sync1(const struct job *job, const char *name, const char *value, str
 	report_init(rep);
 	cr_assert_eq(provider_azure.open(job, NULL, &st, &err), 0, "%s", err.msg);
 	rc = provider_azure.sync(st, job, ITEM_SECRET, &d, 1, rep, &err);
+	if (rc != 0)
+		cr_log_error("sync: %s", err.msg);
 	provider_azure.close(st);
 	secbuf_free(v);
 	return rc;
