@@ -32,11 +32,15 @@ int azure_client_new(const struct azure_auth_cfg *acfg, struct azure_client **ou
 	struct azure_client *c = xcalloc(1, sizeof(*c));
 	struct azure_auth_cfg cfg = *acfg;
 	struct timespec ts;
+	const char *ca;
 	int rc;
 
 	if (c == NULL)
 		return ERR_NOMEM;
-	if ((rc = azure_http_new(NULL, &c->http)) != 0) {
+	/* AZURE_CA_BUNDLE: a CA file for a private endpoint (tests' TLS fake); else the system
+	 * store */
+	ca = getenv("AZURE_CA_BUNDLE");
+	if ((rc = azure_http_new(ca != NULL && ca[0] != '\0' ? ca : NULL, &c->http)) != 0) {
 		err_set(err, rc, "azure: cannot set up HTTP transport");
 		goto fail;
 	}

@@ -3,7 +3,8 @@
  * transport failures, 429, 500, 502, 503 and 504 with full-jitter exponential backoff
  * (at least Retry-After), one token refresh after a 401, and error decoding (Key Vault's
  * {"error":{"code","innererror":{"code"}}} and App Configuration's problem+json).
- * Request log at debug level: operation and object name only. */
+ * Request log at debug level: operation and object name only. TLS peers are checked
+ * against the system CA store, or the file AZURE_CA_BUNDLE names. */
 #ifndef SMC_AZURE_CLIENT_H
 #define SMC_AZURE_CLIENT_H
 

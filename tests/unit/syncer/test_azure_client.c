@@ -58,16 +58,25 @@ static int free_port(void)
 	return port;
 }
 
-/* Starts the fake on a free port and waits until it accepts connections. */
-static void start_fake(void)
+static int tls_port = -1;
+static char tls_dir[64];
+
+/* Starts the fake on a free port (and a TLS one when tls) and waits until it accepts
+ * connections. */
+static void start_fake_opt(int tls)
 {
-	char portarg[16];
+	char portarg[16], tlsarg[16];
 	int port;
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	for (int tries = 0; tries < 5; tries++) {
 		cr_assert_gt(port = free_port(), 0);
 		snprintf(portarg, sizeof(portarg), "%d", port);
+		if (tls) {
+			cr_assert_gt(tls_port = free_port(), 0);
+			snprintf(tlsarg, sizeof(tlsarg), "%d", tls_port);
+			snprintf(tls_dir, sizeof(tls_dir), "/tmp/smc-azfake-tls.%d", (int)getpid());
+		}
 		fake_pid = fork();
 		if (fake_pid == 0) {
 			int dn = open("/dev/null", O_RDWR);
@@ -75,12 +84,17 @@ static void start_fake(void)
 			dup2(dn, 1);
 			dup2(dn, 2);
 			setpgid(0, 0);
-			execlp("python3", "python3", FAKE, "--port", portarg, "--client",
-			       "smc-sp:sp-secret", (char *)NULL);
+			if (tls)
+				execlp("python3", "python3", FAKE, "--port", portarg, "--client",
+				       "smc-sp:sp-secret", "--tls-port", tlsarg, "--cert-dir",
+				       tls_dir, (char *)NULL);
+			else
+				execlp("python3", "python3", FAKE, "--port", portarg, "--client",
+				       "smc-sp:sp-secret", (char *)NULL);
 			_exit(127);
 		}
 		for (int i = 0; i < 200; i++) {
-			if (port_open(port)) {
+			if (port_open(port) && (!tls || port_open(tls_port))) {
 				snprintf(base, sizeof(base), "http://127.0.0.1:%d", port);
 				setenv("AZURE_CLIENT_SECRET", "sp-secret", 1);
 				setenv("AZURE_CLIENT_ID", "smc-sp", 1);
@@ -99,8 +113,29 @@ static void start_fake(void)
 	cr_assert_fail("the fake did not start");
 }
 
+static void start_fake(void)
+{
+	start_fake_opt(0);
+}
+
+static void start_fake_tls(void)
+{
+	start_fake_opt(1);
+}
+
 static void stop_fake(void)
 {
+	if (tls_dir[0] != '\0') {
+		char p[128];
+
+		for (const char *const *f =
+			 (const char *const[]){"ca.crt", "server.crt", "server.key", "ports", NULL};
+		     *f != NULL; f++) {
+			snprintf(p, sizeof(p), "%s/%s", tls_dir, *f);
+			unlink(p);
+		}
+		rmdir(tls_dir);
+	}
 	if (fake_pid > 0) {
 		kill(-fake_pid, SIGTERM);
 		kill(fake_pid, SIGTERM);
@@ -345,4 +380,40 @@ Test(azure_client, trigger_update_off_creates_only)
 	cr_assert_str_eq(json_string_value(json_object_get(latest(&st, "create-only"), "value")),
 			 "v1");
 	json_decref(st);
+}
+
+/* ---- TLS: the fake's own CA through AZURE_CA_BUNDLE; refused without it ---- */
+
+TestSuite(azure_tls, .init = start_fake_tls, .fini = stop_fake, .timeout = 60);
+
+Test(azure_tls, https_with_the_ca_bundle_and_refused_without)
+{
+	struct azure_auth_cfg cfg = {0};
+	struct azure_client *c = NULL;
+	struct azure_call call = {
+	    .method = "GET", .op = "secrets.list", .name = "*", .scope = AZURE_KV_SCOPE};
+	struct err_ctx err = {{0}};
+	char u[256], ca[128];
+
+	snprintf(u, sizeof(u), "https://127.0.0.1:%d", tls_port);
+	setenv("AZURE_AUTHORITY_HOST", u, 1);
+	snprintf(u, sizeof(u), "https://127.0.0.1:%d/secrets?api-version=7.5", tls_port);
+	snprintf(ca, sizeof(ca), "%s/ca.crt", tls_dir);
+	cr_assert_eq(access(ca, R_OK), 0, "the fake made its CA");
+
+	unsetenv("AZURE_CA_BUNDLE");
+	cr_assert_eq(azure_client_new(&cfg, &c, &err), 0, "%s", err.msg);
+	call.url = strdup(u);
+	cr_assert_neq(azure_client_run(c, &call, 1, &err), 0, "an unknown CA is refused");
+	cr_assert(strstr(err.msg, "token request") != NULL, "%s", err.msg);
+	azure_call_clear(&call);
+	azure_client_free(c);
+
+	setenv("AZURE_CA_BUNDLE", ca, 1);
+	cr_assert_eq(azure_client_new(&cfg, &c, &err), 0, "%s", err.msg);
+	call.url = strdup(u);
+	cr_assert_eq(azure_client_run(c, &call, 1, &err), 0, "%s", err.msg);
+	cr_assert_eq(call.rc, 0);
+	azure_call_clear(&call);
+	azure_client_free(c);
 }
