@@ -129,7 +129,9 @@ static void stop_fake(void)
 		char p[128];
 
 		for (const char *const *f =
-			 (const char *const[]){"ca.crt", "server.crt", "server.key", "ports", NULL};
+			 (const char *const[]){"ca.crt", "ca.key", "ca.srl", "server.crt",
+					       "server.key", "server.csr", "server.ext", "ports",
+					       NULL};
 		     *f != NULL; f++) {
 			snprintf(p, sizeof(p), "%s/%s", tls_dir, *f);
 			unlink(p);
