@@ -26,7 +26,7 @@ int main(int argc, char **argv)
 	static const char *const cred_env[] = {
 		"AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
 		"AWS_CA_BUNDLE", "GOOGLE_APPLICATION_CREDENTIALS", "AZURE_FEDERATED_TOKEN_FILE",
-		"SSL_CERT_FILE", /* a private CA for private endpoints */
+		"SSL_CERT_FILE", "AZURE_CA_BUNDLE", /* private CAs for private endpoints */
 	};
 	char *cred_dirs[8] = {0};
 	size_t ncred = 0;

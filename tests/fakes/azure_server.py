@@ -1046,6 +1046,7 @@ class Handler(BaseHTTPRequestHandler):
 class Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 64  # the provider opens 8 connections at once
 
     def handle_error(self, request, client_address):
         e = sys.exc_info()[1]
