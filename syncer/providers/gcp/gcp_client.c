@@ -326,8 +326,8 @@ static int should_retry(const struct gcp_call *call, const struct gcp_http_req *
 {
 	if (r->rc != 0)
 		return !call->once_on_5xx;
-	if (r->status == 429)
-		return 1;
+	if (r->status == 429 || r->status == 503)
+		return 1; /* RESOURCE_EXHAUSTED / UNAVAILABLE: refused before any work */
 	if (r->status >= 500)
 		return !call->once_on_5xx;
 	return 0;

@@ -42,8 +42,9 @@ struct gcp_call {
 	char path[GCP_CLIENT_MAX_PATH]; /* after ".../v1/": "projects/p/secrets/x:addVersion" */
 	const char *query;    /* extra query text without '?', or NULL (borrowed) */
 	struct secbuf *body;  /* JSON request (owned: gcp_call_clear frees it), may be NULL */
-	int once_on_5xx;      /* not idempotent: no retry after a 5xx or a lost answer (the
-	                       * caller checks what happened); 429 is still retried */
+	int once_on_5xx;      /* not idempotent: no retry after a 500/502/504 or a lost answer
+	                       * (the caller reads back what happened); 429 RESOURCE_EXHAUSTED
+	                       * and 503 UNAVAILABLE (refused before any work) are retried */
 	/* out */
 	int rc;               /* 0 on 2xx; ERR_NOTFOUND 404, ERR_PERM 401/403, ERR_CONFLICT 409,
 	                       * ERR_REMOTE other statuses, ERR_IO/ERR_TIMEOUT transport */

@@ -11,9 +11,10 @@
  *      unmarked → REFUSED, or adopted (secrets.patch of labels and annotations) when
  *      adoptExisting;
  *   4. secrets.addVersion (payload + dataCrc32c) only where the value differs or there is
- *      no enabled latest version. addVersion is not idempotent, so it is not retried after
- *      a 5xx or a lost answer: the latest version is read again and the write repeated
- *      only if the value is still not there (no duplicate versions);
+ *      no enabled latest version. addVersion is not idempotent, so after a 500/502/504 or
+ *      a lost answer it is not simply sent again: the latest version is read back and the
+ *      write repeated only if the value is still not there (no duplicate versions); 429
+ *      and 503 (refused before any work) are retried with backoff;
  *   5. owned secrets of this kind that left Git, when prune is on: Retain → RETAINED,
  *      Disable → every ENABLED version disabled, Delete → secrets.delete.
  * triggerUpdate off: an existing secret is never given a new version. dry_run: reads only. */
