@@ -61,10 +61,15 @@ Operation names (used by /_fake/counts and /_fake/faults):
                         otherwise) and answer with that header.
 
 Semantics worth knowing:
-  - Version numbers count from 1 per secret. "latest" = the newest ENABLED version (404 if
-    none). Access to a DISABLED/DESTROYED version: 400 FAILED_PRECONDITION. dataCrc32c on
-    addVersion is verified (400 INVALID_ARGUMENT on mismatch); access returns dataCrc32c as a
-    decimal string. Payloads are at most 65536 bytes.
+  - Version numbers count from 1 per secret. "latest" = the most recently created version
+    WHATEVER ITS STATE, as real Secret Manager does: when it is DISABLED or DESTROYED,
+    access latest fails with 400 FAILED_PRECONDITION "Secret Version [...] is in DISABLED
+    state." and does NOT fall back to an older enabled one (seen on real GCP:
+    external-secrets/external-secrets#4042, google-github-actions/get-secretmanager-secrets
+    #268). 404 NOT_FOUND when the secret has no versions. Access to any DISABLED/DESTROYED
+    version: 400 FAILED_PRECONDITION. dataCrc32c on addVersion is verified (400
+    INVALID_ARGUMENT on mismatch); access returns dataCrc32c as a decimal string. Payloads
+    are at most 65536 bytes. DESTROYED is terminal (enable/disable: 400 FAILED_PRECONDITION).
   - etags are quoted strings; a mismatching etag on patch/delete/disable/enable/destroy gives
     409 ABORTED. Every change to a secret or version changes its etag.
   - Duplicate create: 409 ALREADY_EXISTS. Unknown object: 404 NOT_FOUND.
@@ -75,6 +80,8 @@ Semantics worth knowing:
     joined by spaces/AND, OR (binds tighter, as in AIP-160), NOT or - prefix. Anything else
     gives 400 INVALID_ARGUMENT. A filtered secrets.list reports no totalSize.
   - pageSize 0/absent = everything; nextPageToken is opaque.
+  - parameters.delete of a parameter that still has versions: 400 FAILED_PRECONDITION (the
+    docs: "You can only delete parameters that have no active versions"); delete them first.
   - Parameter payloads are validated for format JSON (and YAML when PyYAML is importable).
     Rendering a disabled version: 400 FAILED_PRECONDITION. renderedPayload substitutes
     __REF__("//secretmanager.googleapis.com/projects/P/secrets/S/versions/V").
@@ -546,11 +553,10 @@ def get_secret(name):
 
 def resolve_version(s, ref):
     vs = s["versions"]
-    if ref == "latest":
-        en = [v for v in vs if v["state"] == "ENABLED"]
-        if not en:
-            raise not_found("Secret [%s] has no enabled versions." % s["name"])
-        return en[-1]
+    if ref == "latest":               # the newest version, whatever its state (see docstring)
+        if not vs:
+            raise not_found("Secret [%s] has no versions." % s["name"])
+        return vs[-1]
     if ref.isdigit():
         n = int(ref)
     elif ref in s["versionAliases"]:
@@ -901,7 +907,8 @@ def handle_params(method, parent, rest, q, body):
             return "parameters.patch", lambda: pm_patch(get_param(name), q, body)
         if method == "DELETE":
             def pdelete():
-                get_param(name)
+                if get_param(name)["versions"]:
+                    raise precondition("Parameter [%s] has versions; delete them first." % name)
                 del ST.params[name]
                 return {}
             return "parameters.delete", pdelete

@@ -109,10 +109,12 @@ ok "secrets update labels/annotations (updateMask), stale etag → 409 ABORTED"
 out=$("${G[@]}" secrets versions disable 2 --secret=s1 --format='value(state)' 2>"$work/e") ||
 	fail "disable: $(cat "$work/e")"
 expect_eq "$out" "DISABLED" "disable"
-out=$("${G[@]}" secrets versions access latest --secret=s1 2>&1) || fail "access latest after disable: $out"
-expect_eq "$out" "hunter2" "latest after disabling 2"
-out=$("${G[@]}" secrets versions access 2 --secret=s1 2>&1) && fail "disabled version accessed"
-expect_in "$out" "FAILED_PRECONDITION" "access disabled"
+# Real Secret Manager: latest is the newest version whatever its state, no fall-back.
+out=$("${G[@]}" secrets versions access latest --secret=s1 2>&1) && fail "latest (disabled) accessed"
+expect_in "$out" "FAILED_PRECONDITION: Secret Version [projects/test-proj/secrets/s1/versions/2] is in DISABLED state" \
+	"access latest when the newest is disabled"
+out=$("${G[@]}" secrets versions access 1 --secret=s1 2>&1) || fail "access 1 after disable: $out"
+expect_eq "$out" "hunter2" "version 1 after disabling 2"
 out=$("${G[@]}" secrets versions list s1 --format='value(name.basename(),state)' 2>&1) ||
 	fail "versions list: $out"
 expect_eq "$(echo "$out" | tr -s '\t ' ' ' | tr a-z A-Z | xargs)" "2 DISABLED 1 ENABLED" "versions list"
@@ -122,7 +124,7 @@ expect_eq "$out" "ENABLED" "enable"
 out=$("${G[@]}" secrets versions destroy 1 --secret=s1 --format='value(state)' 2>"$work/e") ||
 	fail "destroy: $(cat "$work/e")"
 expect_eq "$out" "DESTROYED" "destroy"
-ok "disable 2 → latest gives 1, access 2 → FAILED_PRECONDITION; list newest first; enable; destroy"
+ok "disable 2 → access latest FAILED_PRECONDITION (no fall-back), 1 still readable; list newest first; enable; destroy"
 
 out=$("${G[@]}" secrets delete s1 2>&1) || fail "delete: $out"
 expect_eq "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $(cat "$work/tok")" \
@@ -171,10 +173,12 @@ expect_in "$out" "FAILED_PRECONDITION" "render disabled"
 out=$("${PM[@]}" versions describe v1 --parameter=appcfg --location=global --format=json 2>&1) ||
 	fail "describe disabled: $out"
 expect_eq "$(jget payload <<<"$out")" "null" "no payload when disabled"
+out=$("${PM[@]}" delete appcfg --location=global 2>&1) && fail "parameter with versions deleted"
+expect_in "$out" "FAILED_PRECONDITION" "delete a parameter that has versions"
 out=$("${PM[@]}" versions delete v1 --parameter=appcfg --location=global 2>&1) || fail "version delete: $out"
 out=$("${PM[@]}" delete appcfg --location=global 2>&1) || fail "parameter delete: $out"
 expect_eq "$(curl -sf "$B/_fake/state" | jget parameters)" "{}" "parameter deleted"
-ok "version disable → render FAILED_PRECONDITION, describe without payload; deletes"
+ok "version disable → render FAILED_PRECONDITION, describe without payload; delete with versions → FAILED_PRECONDITION; deletes"
 
 # ---- OAuth2 token endpoint with gcloud's own JWT ----------------------------------------
 python3 "$here/gcp_sa.py" "$work/sa.json" --token-uri "$B/token" || fail "make SA key"
