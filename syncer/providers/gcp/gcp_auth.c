@@ -22,12 +22,12 @@
 
 struct gcp_auth {
 	enum gcp_auth_source source;
-	struct gcp_sa_key key;       /* SECRET / FILE */
-	char *origin;                /* what the key came from, for errors */
-	char *metadata_url;          /* METADATA */
-	struct gcp_http *http;       /* borrowed */
+	struct gcp_sa_key key; /* SECRET / FILE */
+	char *origin;	       /* what the key came from, for errors */
+	char *metadata_url;    /* METADATA */
+	struct gcp_http *http; /* borrowed */
 	struct secbuf *token;
-	int64_t expires;             /* seconds since the epoch */
+	int64_t expires, refresh_at; /* seconds since the epoch */
 	unsigned fetches;
 };
 
@@ -75,7 +75,8 @@ int gcp_sa_key_parse(const uint8_t *json, size_t n, const char *origin, struct g
 	if (uri == NULL || uri[0] == '\0')
 		uri = GCP_AUTH_DEFAULT_TOKEN_URI;
 	if (strncmp(uri, "https://", 8) != 0 && strncmp(uri, "http://", 7) != 0) {
-		rc = err_set(err, ERR_INVAL, "gcp: %s: field token_uri is not an http(s) URL", origin);
+		rc = err_set(err, ERR_INVAL, "gcp: %s: field token_uri is not an http(s) URL",
+			     origin);
 		goto out;
 	}
 	rc = ERR_NOMEM;
@@ -153,7 +154,8 @@ int gcp_jwt_sign(const struct gcp_sa_key *k, const char *scope, int64_t iat, str
 		goto out;
 	}
 	if ((rc = gcp_b64_encode(sig, siglen, 1, &sig64)) != 0 ||
-	    (rc = secbuf_put(jwt, ".", 1)) != 0 || (rc = secbuf_put(jwt, sig64->data, sig64->len)) != 0)
+	    (rc = secbuf_put(jwt, ".", 1)) != 0 ||
+	    (rc = secbuf_put(jwt, sig64->data, sig64->len)) != 0)
 		goto out;
 	*out = jwt;
 	jwt = NULL;
@@ -179,8 +181,9 @@ static int read_key_file(const char *path, struct secbuf **out, struct err_ctx *
 	ssize_t r;
 
 	if (fd < 0)
-		return err_set(err, ERR_IO, "gcp: cannot open GOOGLE_APPLICATION_CREDENTIALS %s: %s",
-			       path, strerror(errno));
+		return err_set(err, ERR_IO,
+			       "gcp: cannot open GOOGLE_APPLICATION_CREDENTIALS %s: %s", path,
+			       strerror(errno));
 	if ((rc = secbuf_new(&b, GCP_AUTH_MAX_KEY_FILE)) != 0)
 		goto out;
 	while ((r = read(fd, chunk, sizeof(chunk))) != 0) {
@@ -206,8 +209,8 @@ out:
 	return rc;
 }
 
-int gcp_auth_new(const struct msg_credentials *creds, struct gcp_http *http,
-		 struct gcp_auth **out, struct err_ctx *err)
+int gcp_auth_new(const struct msg_credentials *creds, struct gcp_http *http, struct gcp_auth **out,
+		 struct err_ctx *err)
 {
 	struct gcp_auth *a = xcalloc(1, sizeof(*a));
 	const char *file = getenv("GOOGLE_APPLICATION_CREDENTIALS");
@@ -219,8 +222,8 @@ int gcp_auth_new(const struct msg_credentials *creds, struct gcp_http *http,
 	a->http = http;
 	if (creds != NULL && creds->secret != NULL && creds->secret->len > 0) {
 		a->source = GCP_AUTH_SECRET;
-		if ((a->origin = xstrdup(creds->origin ? creds->origin : "the credentials Secret")) ==
-		    NULL)
+		if ((a->origin =
+			 xstrdup(creds->origin ? creds->origin : "the credentials Secret")) == NULL)
 			goto fail;
 		if ((rc = gcp_sa_key_parse(creds->secret->data, creds->secret->len, a->origin,
 					   &a->key, err)) != 0)
@@ -277,7 +280,7 @@ void gcp_auth_invalidate(struct gcp_auth *a)
 {
 	secbuf_free(a->token);
 	a->token = NULL;
-	a->expires = 0;
+	a->expires = a->refresh_at = 0;
 }
 
 enum gcp_auth_source gcp_auth_source(const struct gcp_auth *a)
@@ -308,7 +311,17 @@ static int take_token(struct gcp_auth *a, const struct secbuf *resp, int64_t now
 	a->token = NULL;
 	if ((rc = secbuf_from(&a->token, json_string_value(t), json_string_length(t))) != 0)
 		goto out;
-	a->expires = now + (json_is_integer(e) ? (int64_t)json_integer_value(e) : 3600);
+	{
+		int64_t life = json_is_integer(e) ? (int64_t)json_integer_value(e) : 3600;
+
+		if (life < 1 || life > 86400)
+			life = 3600;
+		/* renewed GCP_AUTH_REFRESH_EARLY s before expiry, or at half-life when shorter */
+		a->expires = now + life;
+		a->refresh_at =
+		    now +
+		    (life > 2 * GCP_AUTH_REFRESH_EARLY ? life - GCP_AUTH_REFRESH_EARLY : life / 2);
+	}
 	a->fetches++;
 out:
 	gcp_json_wipe(j);
@@ -332,7 +345,7 @@ static int add_line(struct curl_slist **l, const char *a, const char *b)
 static int fetch(struct gcp_auth *a, int64_t now, struct err_ctx *err)
 {
 	static const char grant[] =
-		"grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion=";
+	    "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion=";
 	struct gcp_http_req req = {.retry_after = -1};
 	struct gcp_http_req *rp = &req;
 	struct secbuf *jwt = NULL, *body = NULL;
@@ -383,7 +396,8 @@ static int fetch(struct gcp_auth *a, int64_t now, struct err_ctx *err)
 	if (req.status != 200) {
 		rc = err_set(err, req.status == 401 || req.status == 403 ? ERR_PERM : ERR_REMOTE,
 			     "gcp: token request for %s refused: HTTP %ld",
-			     a->source == GCP_AUTH_METADATA ? "the metadata server" : a->key.client_email,
+			     a->source == GCP_AUTH_METADATA ? "the metadata server"
+							    : a->key.client_email,
 			     req.status);
 		goto out;
 	}
@@ -396,12 +410,11 @@ out:
 	return rc;
 }
 
-int gcp_auth_token(struct gcp_auth *a, int64_t now, const struct secbuf **tok,
-		   struct err_ctx *err)
+int gcp_auth_token(struct gcp_auth *a, int64_t now, const struct secbuf **tok, struct err_ctx *err)
 {
 	int rc;
 
-	if (a->token == NULL || now + GCP_AUTH_REFRESH_EARLY >= a->expires) {
+	if (a->token == NULL || now >= a->refresh_at) {
 		if ((rc = fetch(a, now, err)) != 0)
 			return rc;
 	}

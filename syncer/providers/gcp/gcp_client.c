@@ -13,8 +13,8 @@
 #define GCP_CLIENT_WAVE 64 /* calls sent per round */
 #define GCP_MAX_URL (GCP_CLIENT_MAX_PATH + 1024)
 
-static const char *const default_base[GCP_API_N] = {
-	"https://secretmanager.googleapis.com/", "https://parametermanager.googleapis.com/"};
+static const char *const default_base[GCP_API_N] = {"https://secretmanager.googleapis.com/",
+						    "https://parametermanager.googleapis.com/"};
 static const char *const api_name[GCP_API_N] = {"secretmanager", "parametermanager"};
 
 /* Secret Manager quotas per project (Secret Manager "Quotas and limits"): access requests
@@ -25,8 +25,8 @@ static const struct {
 	const char *cls;
 	double rps;
 } quotas[] = {
-	{"secretmanager.access", 1400}, {"secretmanager.read", 9}, {"secretmanager.write", 9},
-	{"parametermanager.read", 9},   {"parametermanager.write", 9},
+    {"secretmanager.access", 1400}, {"secretmanager.read", 9},	   {"secretmanager.write", 9},
+    {"parametermanager.read", 9},   {"parametermanager.write", 9},
 };
 
 struct bucket {
@@ -134,12 +134,11 @@ static int valid_project(const char *p)
 	return 1;
 }
 
-int gcp_client_new(const struct gcp_client_cfg *cfg, struct gcp_client **out,
-		   struct err_ctx *err)
+int gcp_client_new(const struct gcp_client_cfg *cfg, struct gcp_client **out, struct err_ctx *err)
 {
 	struct gcp_client *c = xcalloc(1, sizeof(*c));
-	const char *project = cfg->project && cfg->project[0] ? cfg->project
-							      : getenv("GOOGLE_CLOUD_PROJECT");
+	const char *project =
+	    cfg->project && cfg->project[0] ? cfg->project : getenv("GOOGLE_CLOUD_PROJECT");
 	const char *ca = getenv("GOOGLE_CA_BUNDLE");
 	struct timespec ts;
 	int rc = ERR_NOMEM;
@@ -147,8 +146,9 @@ int gcp_client_new(const struct gcp_client_cfg *cfg, struct gcp_client **out,
 	if (c == NULL)
 		return ERR_NOMEM;
 	if (!valid_project(project)) {
-		rc = err_set(err, ERR_INVAL,
-			     "gcp: no valid project (provider.gcp.projectId or GOOGLE_CLOUD_PROJECT)");
+		rc = err_set(
+		    err, ERR_INVAL,
+		    "gcp: no valid project (provider.gcp.projectId or GOOGLE_CLOUD_PROJECT)");
 		goto fail;
 	}
 	if ((c->project = xstrdup(project)) == NULL)
@@ -161,7 +161,8 @@ int gcp_client_new(const struct gcp_client_cfg *cfg, struct gcp_client **out,
 		if ((strncmp(e, "http://", 7) != 0 && strncmp(e, "https://", 8) != 0) ||
 		    strpbrk(e, "?# ") != NULL ||
 		    str_fmt(buf, sizeof(buf), "%s%s", e, e[n - 1] == '/' ? "" : "/") != 0) {
-			rc = err_set(err, ERR_INVAL, "gcp: endpoint %.200s is not an http(s) URL", e);
+			rc = err_set(err, ERR_INVAL, "gcp: endpoint %.200s is not an http(s) URL",
+				     e);
 			goto fail;
 		}
 		if ((c->base[a] = xstrdup(buf)) == NULL)
@@ -288,7 +289,8 @@ static void decode_answer(struct gcp_call *call, struct gcp_http_req *r)
 		if (j == NULL || !json_is_object(j)) {
 			call->rc = ERR_PROTO;
 			str_copy(call->code, sizeof(call->code), "BAD_ANSWER");
-			str_copy(call->message, sizeof(call->message), "answer is not a JSON object");
+			str_copy(call->message, sizeof(call->message),
+				 "answer is not a JSON object");
 		} else {
 			call->rc = 0;
 			call->json = j;
@@ -310,10 +312,18 @@ static void decode_answer(struct gcp_call *call, struct gcp_http_req *r)
 		str_fmt(call->code, sizeof(call->code), "HTTP_%ld", r->status);
 	switch (r->status) {
 	case 401:
-	case 403: call->rc = ERR_PERM; break;
-	case 404: call->rc = ERR_NOTFOUND; break;
-	case 409: call->rc = ERR_CONFLICT; break;
-	default: call->rc = ERR_REMOTE; break;
+	case 403:
+		call->rc = ERR_PERM;
+		break;
+	case 404:
+		call->rc = ERR_NOTFOUND;
+		break;
+	case 409:
+		call->rc = ERR_CONFLICT;
+		break;
+	default:
+		call->rc = ERR_REMOTE;
+		break;
 	}
 out:
 	if (j != NULL) {
@@ -399,17 +409,20 @@ int gcp_client_run(struct gcp_client *c, struct gcp_call *calls, size_t n, struc
 		for (size_t k = 0; k < w; k++) {
 			struct gcp_call *call = &calls[idx[k]];
 
-			if (str_fmt(urls[k], GCP_MAX_URL, "%sv1/%s%s%s", c->base[call->api], call->path,
-				    call->query ? "?" : "", call->query ? call->query : "") != 0) {
+			if (str_fmt(urls[k], GCP_MAX_URL, "%sv1/%s%s%s", c->base[call->api],
+				    call->path, call->query ? "?" : "",
+				    call->query ? call->query : "") != 0) {
 				rc = err_set(err, ERR_TOOBIG, "gcp: URL of %s too long", call->op);
 				goto out;
 			}
 			rp[k] = &reqs[k];
-			reqs[k] = (struct gcp_http_req){.method = call->method, .url = urls[k],
-							.headers = hdrs,
-							.body = call->body ? call->body->data : NULL,
-							.body_len = call->body ? call->body->len : 0,
-							.retry_after = -1};
+			reqs[k] =
+			    (struct gcp_http_req){.method = call->method,
+						  .url = urls[k],
+						  .headers = hdrs,
+						  .body = call->body ? call->body->data : NULL,
+						  .body_len = call->body ? call->body->len : 0,
+						  .retry_after = -1};
 			log_debug("gcp.request", "%s %s (attempt %u)", call->op, call->path,
 				  call->attempts + 1);
 		}
@@ -449,7 +462,7 @@ int gcp_client_run(struct gcp_client *c, struct gcp_call *calls, size_t n, struc
 			} else if (call->rc != 0 && should_retry(call, r) &&
 				   call->attempts < GCP_RETRY_MAX_ATTEMPTS) {
 				call->not_before_ms =
-					now + gcp_client_backoff_ms(c, call->attempts, r->retry_after);
+				    now + gcp_client_backoff_ms(c, call->attempts, r->retry_after);
 				log_debug("gcp.retry", "%s %s: %s, retrying", call->op, call->path,
 					  call->code);
 			} else {

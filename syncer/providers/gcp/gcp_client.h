@@ -21,7 +21,7 @@
 
 #define GCP_CLIENT_MAX_REQUEST ((size_t)1 << 20) /* bytes of one JSON request body */
 #define GCP_CLIENT_MAX_PATH 1024
-#define GCP_RETRY_MAX_ATTEMPTS 6                 /* first try + 5 retries */
+#define GCP_RETRY_MAX_ATTEMPTS 6 /* first try + 5 retries */
 #define GCP_RETRY_BASE_MS 100
 #define GCP_RETRY_CAP_MS 20000
 #define GCP_CLIENT_MAX_BUCKETS 16
@@ -37,21 +37,21 @@ struct gcp_client_cfg {
 struct gcp_call {
 	/* in */
 	enum gcp_api api;
-	const char *method;   /* "GET" | "POST" | "PATCH" | "DELETE" (borrowed static) */
-	const char *op;       /* "secrets.addVersion" (borrowed static): logs, errors, quotas */
+	const char *method; /* "GET" | "POST" | "PATCH" | "DELETE" (borrowed static) */
+	const char *op;	    /* "secrets.addVersion" (borrowed static): logs, errors, quotas */
 	char path[GCP_CLIENT_MAX_PATH]; /* after ".../v1/": "projects/p/secrets/x:addVersion" */
-	const char *query;    /* extra query text without '?', or NULL (borrowed) */
-	struct secbuf *body;  /* JSON request (owned: gcp_call_clear frees it), may be NULL */
-	int once_on_5xx;      /* not idempotent: no retry after a 500/502/504 or a lost answer
-	                       * (the caller reads back what happened); 429 RESOURCE_EXHAUSTED
-	                       * and 503 UNAVAILABLE (refused before any work) are retried */
+	const char *query;		/* extra query text without '?', or NULL (borrowed) */
+	struct secbuf *body; /* JSON request (owned: gcp_call_clear frees it), may be NULL */
+	int once_on_5xx;     /* not idempotent: no retry after a 500/502/504 or a lost answer
+			      * (the caller reads back what happened); 429 RESOURCE_EXHAUSTED
+			      * and 503 UNAVAILABLE (refused before any work) are retried */
 	/* out */
-	int rc;               /* 0 on 2xx; ERR_NOTFOUND 404, ERR_PERM 401/403, ERR_CONFLICT 409,
-	                       * ERR_REMOTE other statuses, ERR_IO/ERR_TIMEOUT transport */
+	int rc; /* 0 on 2xx; ERR_NOTFOUND 404, ERR_PERM 401/403, ERR_CONFLICT 409,
+		 * ERR_REMOTE other statuses, ERR_IO/ERR_TIMEOUT transport */
 	long status;
-	char code[48];        /* Google status ("NOT_FOUND"), "" on success */
-	char message[256];    /* Google's message (never holds a value of ours) */
-	json_t *json;         /* parsed 2xx body (owned; strings wiped by gcp_call_clear) */
+	char code[48];	   /* Google status ("NOT_FOUND"), "" on success */
+	char message[256]; /* Google's message (never holds a value of ours) */
+	json_t *json;	   /* parsed 2xx body (owned; strings wiped by gcp_call_clear) */
 	unsigned attempts;
 	/* internal */
 	long long not_before_ms;
@@ -60,8 +60,7 @@ struct gcp_call {
 
 struct gcp_client;
 
-int gcp_client_new(const struct gcp_client_cfg *cfg, struct gcp_client **out,
-		   struct err_ctx *err);
+int gcp_client_new(const struct gcp_client_cfg *cfg, struct gcp_client **out, struct err_ctx *err);
 void gcp_client_free(struct gcp_client *c);
 const char *gcp_client_project(const struct gcp_client *c);
 

@@ -140,11 +140,9 @@ static void json_wipe_rec(json_t *j, int depth)
 	if (json_is_string(j)) {
 		explicit_bzero((char *)json_string_value(j), json_string_length(j));
 	} else if (json_is_object(j)) {
-		json_object_foreach(j, k, v)
-			json_wipe_rec(v, depth + 1);
+		json_object_foreach(j, k, v) json_wipe_rec(v, depth + 1);
 	} else if (json_is_array(j)) {
-		json_array_foreach(j, i, v)
-			json_wipe_rec(v, depth + 1);
+		json_array_foreach(j, i, v) json_wipe_rec(v, depth + 1);
 	}
 }
 
@@ -198,7 +196,8 @@ int gcp_label_value(const char *text, char out[GCP_LABEL_MAX + 1])
 
 		if (ch >= 'A' && ch <= 'Z')
 			ch = (char)(ch - 'A' + 'a');
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == '-'))
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' ||
+		      ch == '-'))
 			ch = '_';
 		out[i] = ch;
 	}
@@ -246,7 +245,7 @@ int gcp_owner_check(json_t *obj, const char *ns, const char *name, char *other, 
 	json_t *labels = json_object_get(obj, "labels");
 	const char *mb = json_string_value(json_object_get(labels, PROVIDER_MANAGED_BY_KEY));
 	const char *ann = json_string_value(
-		json_object_get(json_object_get(obj, "annotations"), PROVIDER_OWNER_KEY));
+	    json_object_get(json_object_get(obj, "annotations"), PROVIDER_OWNER_KEY));
 	const char *lns = json_string_value(json_object_get(labels, GCP_LABEL_OWNER_NS));
 	const char *lname = json_string_value(json_object_get(labels, GCP_LABEL_OWNER_NAME));
 	char ens[GCP_LABEL_MAX + 1], ename[GCP_LABEL_MAX + 1];
@@ -271,8 +270,8 @@ int gcp_owner_check(json_t *obj, const char *ns, const char *name, char *other, 
 
 const char *gcp_owner_kind(json_t *obj)
 {
-	const char *k = json_string_value(
-		json_object_get(json_object_get(obj, "labels"), GCP_LABEL_KIND));
+	const char *k =
+	    json_string_value(json_object_get(json_object_get(obj, "labels"), GCP_LABEL_KIND));
 
 	return k != NULL && strcmp(k, "config") == 0 ? "config" : "secret";
 }

@@ -137,7 +137,8 @@ static int setup(struct gcp_http *h, CURL *e, struct gcp_http_req *r)
 		if (r->method[1] == 'A')
 			curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, "PATCH");
 		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->body_len);
-		curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->body != NULL ? (const char *)r->body : "");
+		curl_easy_setopt(e, CURLOPT_POSTFIELDS,
+				 r->body != NULL ? (const char *)r->body : "");
 	} else if (strcmp(r->method, "GET") == 0) {
 		curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
 	} else if (strcmp(r->method, "DELETE") == 0) {
@@ -189,7 +190,8 @@ int gcp_http_perform(struct gcp_http *h, struct gcp_http_req **reqs, size_t n)
 				continue;
 			curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&r);
 			if (m->data.result == CURLE_OK) {
-				curl_easy_getinfo(m->easy_handle, CURLINFO_RESPONSE_CODE, &r->status);
+				curl_easy_getinfo(m->easy_handle, CURLINFO_RESPONSE_CODE,
+						  &r->status);
 				r->rc = 0;
 			} else {
 				r->rc = m->data.result == CURLE_OPERATION_TIMEDOUT ? ERR_TIMEOUT

@@ -13,25 +13,25 @@
 
 #include "common/secbuf.h"
 
-#define GCP_HTTP_MAX_PARALLEL 8                 /* requests in flight at once */
+#define GCP_HTTP_MAX_PARALLEL 8			/* requests in flight at once */
 #define GCP_HTTP_MAX_RESPONSE ((size_t)8 << 20) /* bytes of one response body */
 #define GCP_HTTP_CONNECT_TIMEOUT_MS 5000L
-#define GCP_HTTP_TIMEOUT_MS 30000L              /* whole request */
+#define GCP_HTTP_TIMEOUT_MS 30000L /* whole request */
 
 struct gcp_http;
 
 struct gcp_http_req {
 	/* in (borrowed) */
-	const char *method;          /* "GET" | "POST" | "PATCH" | "DELETE" */
+	const char *method; /* "GET" | "POST" | "PATCH" | "DELETE" */
 	const char *url;
-	struct curl_slist *headers;  /* complete header list */
+	struct curl_slist *headers; /* complete header list */
 	const uint8_t *body;
 	size_t body_len;
 	/* out (filled by gcp_http_perform) */
-	int rc;                      /* 0: an HTTP answer arrived (any status); ERR_IO/ERR_TIMEOUT */
+	int rc; /* 0: an HTTP answer arrived (any status); ERR_IO/ERR_TIMEOUT */
 	long status;
-	struct secbuf *resp;         /* owned by the request; gcp_http_req_reset frees it */
-	long retry_after;            /* seconds from Retry-After, or -1 */
+	struct secbuf *resp; /* owned by the request; gcp_http_req_reset frees it */
+	long retry_after;    /* seconds from Retry-After, or -1 */
 	char curl_error[CURL_ERROR_SIZE];
 };
 

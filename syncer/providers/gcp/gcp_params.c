@@ -110,8 +110,8 @@ static int list_owned(struct gp_ctx *x, struct err_ctx *err)
 		json_t *list, *s, *nt;
 		size_t i;
 
-		if (str_fmt(query, sizeof(query), "%s&pageSize=%d%s%s", FILTER_OWNED, GCP_PM_LIST_PAGE,
-			    next ? "&pageToken=" : "", next ? next : "") != 0) {
+		if (str_fmt(query, sizeof(query), "%s&pageSize=%d%s%s", FILTER_OWNED,
+			    GCP_PM_LIST_PAGE, next ? "&pageToken=" : "", next ? next : "") != 0) {
 			free(next);
 			return err_set(err, ERR_TOOBIG, "gcp: parameters.list page token too long");
 		}
@@ -128,7 +128,8 @@ static int list_owned(struct gp_ctx *x, struct err_ctx *err)
 			return err_set(err, ERR_REMOTE, "gcp: %s", reason);
 		}
 		list = json_object_get(call.json, "parameters");
-		json_array_foreach(list, i, s) {
+		json_array_foreach(list, i, s)
+		{
 			const char *full = json_string_value(json_object_get(s, "name"));
 			const char *id = full ? strrchr(full, '/') : NULL;
 			char other[200] = "";
@@ -162,9 +163,10 @@ static int list_owned(struct gp_ctx *x, struct err_ctx *err)
 		if (rc == 0 && json_is_string(nt) && json_string_length(nt) > 0) {
 			const char *t = json_string_value(nt);
 
-			if (strspn(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~") !=
-			    strlen(t))
-				rc = err_set(err, ERR_PROTO, "gcp: parameters.list page token is not URL-safe");
+			if (strspn(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01234567"
+				      "89-_.~") != strlen(t))
+				rc = err_set(err, ERR_PROTO,
+					     "gcp: parameters.list page token is not URL-safe");
 			else if ((next = xstrdup(t)) == NULL)
 				rc = ERR_NOMEM;
 		}
@@ -205,7 +207,8 @@ static void take_versions(struct gp_item *it, json_t *ans)
 	it->latest[0] = '\0';
 	it->maxn = 0;
 	it->has_version = 0;
-	json_array_foreach(vs, i, v) {
+	json_array_foreach(vs, i, v)
+	{
 		const char *vid = vid_of(v);
 		const char *ct = json_string_value(json_object_get(v, "createTime"));
 		int disabled = json_is_true(json_object_get(v, "disabled"));
@@ -218,7 +221,8 @@ static void take_versions(struct gp_item *it, json_t *ans)
 			it->maxn = (unsigned long)num;
 		if (disabled)
 			continue;
-		if (!it->has_version || (ct != NULL && best_time != NULL && strcmp(ct, best_time) > 0)) {
+		if (!it->has_version ||
+		    (ct != NULL && best_time != NULL && strcmp(ct, best_time) > 0)) {
 			str_copy(it->latest, sizeof(it->latest), vid);
 			best_time = ct;
 			it->has_version = 1;
@@ -301,7 +305,8 @@ static int read_round(struct gp_ctx *x, struct err_ctx *err)
 		if (x->it[i].state != GP_READ)
 			continue;
 		str_fmt(suffix, sizeof(suffix), "/versions/%s", x->it[i].latest);
-		set_call(x, &calls[k], "GET", "versions.get", x->it[i].d->name, suffix, "view=FULL");
+		set_call(x, &calls[k], "GET", "versions.get", x->it[i].d->name, suffix,
+			 "view=FULL");
 		who[k++] = i;
 	}
 	if (k == 0 || (rc = gcp_client_run(x->c, calls, k, err)) != 0)
@@ -323,8 +328,9 @@ static int read_round(struct gp_ctx *x, struct err_ctx *err)
 			rc = item_done(x, it, ITEM_FAILED, "versions.get: payload is not base64");
 		else if (eq == 1)
 			rc = item_done(x, it, it->verify ? ITEM_WRITTEN : ITEM_UNCHANGED,
-				       it->verify ? "new version (confirmed after a retry)"
-				       : it->adopted ? "adopted" : NULL);
+				       it->verify    ? "new version (confirmed after a retry)"
+				       : it->adopted ? "adopted"
+						     : NULL);
 		else
 			it->state = GP_WRITE;
 	}
@@ -376,14 +382,16 @@ static int existing(struct gp_ctx *x, struct gp_item *it, struct err_ctx *err)
 
 		if (labels == NULL)
 			labels = json_object();
-		set_call(x, &p, "PATCH", "parameters.patch", it->d->name, NULL, "updateMask=labels");
-		if (labels == NULL || gcp_owner_labels_merge(labels, x->ns, x->name, "config") != 0) {
+		set_call(x, &p, "PATCH", "parameters.patch", it->d->name, NULL,
+			 "updateMask=labels");
+		if (labels == NULL ||
+		    gcp_owner_labels_merge(labels, x->ns, x->name, "config") != 0) {
 			json_decref(labels);
 			rc = ERR_NOMEM;
 			goto out;
 		}
-		if ((rc = gcp_json_body(json_pack("{s:o}", "labels", labels), GCP_CLIENT_MAX_REQUEST,
-					&p.body)) != 0)
+		if ((rc = gcp_json_body(json_pack("{s:o}", "labels", labels),
+					GCP_CLIENT_MAX_REQUEST, &p.body)) != 0)
 			goto out;
 		if ((rc = gcp_client_run(x->c, &p, 1, err)) == 0 && p.rc != 0)
 			rc = item_fail(x, it, &p);
@@ -418,10 +426,8 @@ static int create_round(struct gp_ctx *x, struct err_ctx *err)
 		if (it->state != GP_NEW)
 			continue;
 		if (x->job->policy.dry_run) {
+			/* ours after all: compared (and reported) by the next round */
 			if ((rc = existing(x, it, err)) != 0)
-				goto out;
-			if (it->state != GP_DONE && (rc = item_done(x, it, ITEM_WRITTEN,
-								    "would update")) != 0)
 				goto out;
 			continue;
 		}
@@ -491,9 +497,9 @@ static int write_round(struct gp_ctx *x, struct err_ctx *err)
 		set_call(x, &calls[k], "POST", "versions.create", it->d->name, "/versions", q);
 		if ((rc = gcp_b64_encode(it->d->value->data, it->d->value->len, 0, &b64)) != 0)
 			goto out;
-		rc = gcp_json_body(json_pack("{s:{s:s%}}", "payload", "data",
-					     (const char *)b64->data, b64->len),
-				   GCP_CLIENT_MAX_REQUEST, &calls[k].body);
+		rc = gcp_json_body(
+		    json_pack("{s:{s:s%}}", "payload", "data", (const char *)b64->data, b64->len),
+		    GCP_CLIENT_MAX_REQUEST, &calls[k].body);
 		secbuf_free(b64);
 		if (rc != 0)
 			goto out;
@@ -555,7 +561,8 @@ static int prune_one(struct gp_ctx *x, struct gp_remote *r, int del, char *reaso
 		rc = ERR_NOMEM;
 		goto out;
 	}
-	json_array_foreach(vs, i, v) {
+	json_array_foreach(vs, i, v)
+	{
 		const char *vid = vid_of(v);
 		char suffix[VID_MAX + 16];
 
@@ -597,8 +604,8 @@ static int prune_one(struct gp_ctx *x, struct gp_remote *r, int del, char *reaso
 		gcp_call_clear(&d);
 		str_copy(reason, rsz, "left Git; deleted");
 	} else {
-		str_fmt(reason, rsz, k ? "left Git; %zu version(s) disabled" : "left Git; already disabled",
-			k);
+		str_fmt(reason, rsz,
+			k ? "left Git; %zu version(s) disabled" : "left Git; already disabled", k);
 	}
 	*o = ITEM_PRUNED;
 out:
@@ -626,17 +633,19 @@ static int prune(struct gp_ctx *x, struct err_ctx *err)
 			continue;
 		}
 		if (p->deletion == JOB_DELETION_RETAIN) {
-			rc = report(x, r->id, NULL, ITEM_RETAINED, "left Git; deletionPolicy Retain");
+			rc = report(x, r->id, NULL, ITEM_RETAINED,
+				    "left Git; deletionPolicy Retain");
 			continue;
 		}
 		if (p->dry_run) {
 			rc = report(x, r->id, NULL, ITEM_PRUNED,
-				    p->deletion == JOB_DELETION_DISABLE ? "would disable its versions"
-									: "would delete");
+				    p->deletion == JOB_DELETION_DISABLE
+					? "would disable its versions"
+					: "would delete");
 			continue;
 		}
-		if ((rc = prune_one(x, r, p->deletion == JOB_DELETION_DELETE, reason, sizeof(reason),
-				    &o, err)) != 0)
+		if ((rc = prune_one(x, r, p->deletion == JOB_DELETION_DELETE, reason,
+				    sizeof(reason), &o, err)) != 0)
 			break;
 		rc = report(x, r->id, NULL, o, reason);
 	}
@@ -648,8 +657,12 @@ static int prune(struct gp_ctx *x, struct err_ctx *err)
 int gcp_params_sync(struct gcp_client *c, const struct job *job, const struct desired *items,
 		    size_t n, struct report *rep, struct err_ctx *err)
 {
-	struct gp_ctx x = {.c = c, .job = job, .rep = rep, .project = gcp_client_project(c),
-			   .location = gcp_params_location(job), .ns = job->config.ns,
+	struct gp_ctx x = {.c = c,
+			   .job = job,
+			   .rep = rep,
+			   .project = gcp_client_project(c),
+			   .location = gcp_params_location(job),
+			   .ns = job->config.ns,
 			   .name = job->config.name};
 	int rc;
 
@@ -666,7 +679,8 @@ int gcp_params_sync(struct gcp_client *c, const struct job *job, const struct de
 
 		it->d = &items[i];
 		if (!gcp_secrets_valid_name(items[i].name) || strlen(items[i].name) > 63) {
-			rc = item_done(&x, it, ITEM_FAILED, "not a valid Parameter Manager parameter id");
+			rc = item_done(&x, it, ITEM_FAILED,
+				       "not a valid Parameter Manager parameter id");
 			continue;
 		}
 		if (items[i].value == NULL || items[i].value->len > GCP_PM_MAX_VALUE) {

@@ -23,8 +23,8 @@ enum gs_state {
 
 struct gs_remote {
 	char *id;
-	int mine;        /* 1 ours, -1 another config's */
-	int same_kind;   /* item-kind matches the kind being synced */
+	int mine;	 /* 1 ours, -1 another config's */
+	int same_kind;	 /* item-kind matches the kind being synced */
 	char other[200]; /* the other owner */
 	int wanted;
 };
@@ -58,8 +58,8 @@ int gcp_secrets_valid_name(const char *name)
 	for (; *name; name++) {
 		char ch = *name;
 
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-		      ch == '_' || ch == '-'))
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9') || ch == '_' || ch == '-'))
 			return 0;
 	}
 	return 1;
@@ -149,8 +149,8 @@ static int list_owned(struct gs_ctx *x, struct err_ctx *err)
 		size_t i;
 
 		set_call(x, &call, "GET", "secrets.list", NULL, NULL);
-		if (str_fmt(query, sizeof(query), "%s&pageSize=%d%s%s", FILTER_OWNED, GCP_SM_LIST_PAGE,
-			    next ? "&pageToken=" : "", next ? next : "") != 0) {
+		if (str_fmt(query, sizeof(query), "%s&pageSize=%d%s%s", FILTER_OWNED,
+			    GCP_SM_LIST_PAGE, next ? "&pageToken=" : "", next ? next : "") != 0) {
 			free(next);
 			return err_set(err, ERR_TOOBIG, "gcp: secrets.list page token too long");
 		}
@@ -167,7 +167,8 @@ static int list_owned(struct gs_ctx *x, struct err_ctx *err)
 			return err_set(err, ERR_REMOTE, "gcp: %s", reason);
 		}
 		list = json_object_get(call.json, "secrets");
-		json_array_foreach(list, i, s) {
+		json_array_foreach(list, i, s)
+		{
 			if ((rc = add_remote(x, s)) != 0)
 				break;
 		}
@@ -175,9 +176,10 @@ static int list_owned(struct gs_ctx *x, struct err_ctx *err)
 		if (rc == 0 && json_is_string(nt) && json_string_length(nt) > 0) {
 			const char *t = json_string_value(nt);
 
-			if (strspn(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~") !=
-			    strlen(t))
-				rc = err_set(err, ERR_PROTO, "gcp: secrets.list page token is not URL-safe");
+			if (strspn(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01234567"
+				      "89-_.~") != strlen(t))
+				rc = err_set(err, ERR_PROTO,
+					     "gcp: secrets.list page token is not URL-safe");
 			else if ((next = xstrdup(t)) == NULL)
 				rc = ERR_NOMEM;
 		}
@@ -262,9 +264,11 @@ static int access_round(struct gs_ctx *x, struct err_ctx *err)
 					       "versions.access: the latest payload fails its "
 					       "dataCrc32c or is not base64");
 			} else if (eq == 1) {
-				rc = item_done(x, it, verify ? ITEM_WRITTEN : ITEM_UNCHANGED,
-					       verify ? "new version (confirmed after a lost answer)"
-					       : it->adopted ? "adopted" : NULL);
+				rc =
+				    item_done(x, it, verify ? ITEM_WRITTEN : ITEM_UNCHANGED,
+					      verify ? "new version (confirmed after a lost answer)"
+					      : it->adopted ? "adopted"
+							    : NULL);
 			} else {
 				it->has_version = 1;
 				it->state = GS_WRITE;
@@ -344,8 +348,9 @@ static int existing(struct gs_ctx *x, struct gs_item *it, struct err_ctx *err)
 			rc = ERR_NOMEM;
 			goto out;
 		}
-		if ((rc = gcp_json_body(json_pack("{s:o,s:o}", "labels", labels, "annotations", ann),
-					GCP_CLIENT_MAX_REQUEST, &p.body)) != 0)
+		if ((rc =
+			 gcp_json_body(json_pack("{s:o,s:o}", "labels", labels, "annotations", ann),
+				       GCP_CLIENT_MAX_REQUEST, &p.body)) != 0)
 			goto out;
 		if ((rc = gcp_client_run(x->c, &p, 1, err)) == 0 && p.rc != 0)
 			rc = item_fail(x, it, &p);
@@ -382,11 +387,8 @@ static int create_round(struct gs_ctx *x, struct err_ctx *err)
 		if (it->state != GS_NEW)
 			continue;
 		if (x->job->policy.dry_run) {
+			/* ours after all: compared (and reported) by the next round */
 			if ((rc = existing(x, it, err)) != 0)
-				goto out;
-			if (it->state != GS_DONE)
-				rc = item_done(x, it, ITEM_WRITTEN, "would update");
-			if (rc != 0)
 				goto out;
 			continue;
 		}
@@ -493,9 +495,10 @@ static int write_round(struct gs_ctx *x, struct err_ctx *err)
 						     : "new version");
 		} else if ((call->status >= 500 || call->status == 0 || call->status == 429) &&
 			   it->writes < GCP_SM_MAX_ROUNDS - 1) {
-			log_debug("gcp.verify", "secrets.addVersion %s: %s, reading back", it->d->name,
-				  call->code);
-			it->state = GS_VERIFY; /* lost answer or refused: look before writing again */
+			log_debug("gcp.verify", "secrets.addVersion %s: %s, reading back",
+				  it->d->name, call->code);
+			it->state =
+			    GS_VERIFY; /* lost answer or refused: look before writing again */
 		} else {
 			rc = item_fail(x, it, call);
 		}
@@ -533,7 +536,8 @@ static int disable_all(struct gs_ctx *x, struct gs_remote *r, char *reason, size
 		rc = ERR_NOMEM;
 		goto out;
 	}
-	json_array_foreach(vs, i, v) {
+	json_array_foreach(vs, i, v)
+	{
 		const char *st = json_string_value(json_object_get(v, "state"));
 		const char *vn = json_string_value(json_object_get(v, "name"));
 		const char *num = vn ? strrchr(vn, '/') : NULL;
@@ -544,7 +548,8 @@ static int disable_all(struct gs_ctx *x, struct gs_remote *r, char *reason, size
 		    str_fmt(suffix, sizeof(suffix), "/versions/%s:disable", num + 1) != 0)
 			continue;
 		set_call(x, &calls[k], "POST", "versions.disable", r->id, suffix);
-		if ((rc = gcp_json_body(json_object(), GCP_CLIENT_MAX_REQUEST, &calls[k].body)) != 0)
+		if ((rc = gcp_json_body(json_object(), GCP_CLIENT_MAX_REQUEST, &calls[k].body)) !=
+		    0)
 			goto out;
 		k++;
 	}
@@ -585,13 +590,15 @@ static int prune(struct gs_ctx *x, struct err_ctx *err)
 			continue;
 		}
 		if (p->deletion == JOB_DELETION_RETAIN) {
-			rc = report(x, r->id, NULL, ITEM_RETAINED, "left Git; deletionPolicy Retain");
+			rc = report(x, r->id, NULL, ITEM_RETAINED,
+				    "left Git; deletionPolicy Retain");
 			continue;
 		}
 		if (p->dry_run) {
 			rc = report(x, r->id, NULL, ITEM_PRUNED,
-				    p->deletion == JOB_DELETION_DISABLE ? "would disable its versions"
-									: "would delete");
+				    p->deletion == JOB_DELETION_DISABLE
+					? "would disable its versions"
+					: "would delete");
 			continue;
 		}
 		if (p->deletion == JOB_DELETION_DISABLE) {
@@ -619,12 +626,15 @@ static int prune(struct gs_ctx *x, struct err_ctx *err)
 /* ---------- the sync ---------- */
 
 int gcp_secrets_sync(struct gcp_client *c, const struct job *job, enum item_kind kind,
-		     const struct desired *items, size_t n, struct report *rep,
-		     struct err_ctx *err)
+		     const struct desired *items, size_t n, struct report *rep, struct err_ctx *err)
 {
-	struct gs_ctx x = {.c = c, .job = job, .kind = kind, .rep = rep,
+	struct gs_ctx x = {.c = c,
+			   .job = job,
+			   .kind = kind,
+			   .rep = rep,
 			   .kind_label = kind == ITEM_CONFIG ? "config" : "secret",
-			   .project = gcp_client_project(c), .ns = job->config.ns,
+			   .project = gcp_client_project(c),
+			   .ns = job->config.ns,
 			   .name = job->config.name};
 	int rc;
 

@@ -28,10 +28,10 @@
 #include "syncer/providers/gcp/gcp_client.h"
 
 #define GCP_SM_MAX_NAME 255
-#define GCP_SM_MAX_VALUE 65536     /* payload.data limit */
+#define GCP_SM_MAX_VALUE 65536 /* payload.data limit */
 #define GCP_SM_LIST_PAGE 250
 #define GCP_SM_MAX_PAGES 1000
-#define GCP_SM_MAX_ROUNDS 6        /* compare/create/write rounds of one sync */
+#define GCP_SM_MAX_ROUNDS 6 /* compare/create/write rounds of one sync */
 
 /* Makes Secret Manager mirror items of kind (ITEM_SECRET, or ITEM_CONFIG kept in Secret
  * Manager) for the config job->config.ns/name. Outcomes go to rep; returns negative only

@@ -36,7 +36,8 @@ static int gcp_open(const struct job *job, const struct msg_credentials *creds, 
 	if (s == NULL)
 		return ERR_NOMEM;
 	if (job->config.ns == NULL || job->config.name == NULL || job->config.name[0] == '\0') {
-		rc = err_set(err, ERR_INVAL, "gcp: the job has no config namespace/name for the owner");
+		rc = err_set(err, ERR_INVAL,
+			     "gcp: the job has no config namespace/name for the owner");
 		goto fail;
 	}
 	if (job->configs.enabled && job->configs.store != NULL && job->configs.store[0] != '\0' &&
@@ -93,11 +94,11 @@ static void gcp_rollback(void *state)
 }
 
 const struct provider_ops provider_gcp = {
-	.kind = "gcp",
-	.open = gcp_open,
-	.begin = gcp_begin,
-	.sync = gcp_sync,
-	.commit = gcp_commit,
-	.rollback = gcp_rollback,
-	.close = gcp_close,
+    .kind = "gcp",
+    .open = gcp_open,
+    .begin = gcp_begin,
+    .sync = gcp_sync,
+    .commit = gcp_commit,
+    .rollback = gcp_rollback,
+    .close = gcp_close,
 };

@@ -131,9 +131,9 @@ Test(gcp_auth, refuses_other_types)
 	cr_assert_eq(gcp_sa_key_parse((const uint8_t *)usr, strlen(usr), "x", &k, &err),
 		     ERR_UNSUPPORTED);
 	cr_assert_eq(gcp_sa_key_parse((const uint8_t *)"[]", 2, "x", &k, &err), ERR_INVAL);
-	cr_assert_eq(gcp_sa_key_parse((const uint8_t *)"{\"type\":\"service_account\"}", 26, "x",
-				      &k, &err),
-		     ERR_INVAL);
+	cr_assert_eq(
+	    gcp_sa_key_parse((const uint8_t *)"{\"type\":\"service_account\"}", 26, "x", &k, &err),
+	    ERR_INVAL);
 	cr_assert(strstr(err.msg, "client_email") != NULL, "%s", err.msg);
 }
 

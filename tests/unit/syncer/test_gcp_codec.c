@@ -93,7 +93,8 @@ Test(gcp_codec, owner_labels_and_check)
 	char other[200];
 
 	cr_assert_not_null(l);
-	cr_assert_str_eq(json_string_value(json_object_get(l, "managed-by")), "secret-manager-controller");
+	cr_assert_str_eq(json_string_value(json_object_get(l, "managed-by")),
+			 "secret-manager-controller");
 	cr_assert_str_eq(json_string_value(json_object_get(l, "owner-namespace")), "demo");
 	cr_assert_str_eq(json_string_value(json_object_get(l, "owner-name")), "my_config");
 	cr_assert_str_eq(json_string_value(json_object_get(l, "item-kind")), "config");

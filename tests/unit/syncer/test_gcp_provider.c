@@ -265,8 +265,8 @@ static long counted(const char *op)
 
 static const char *outcome(struct report *r, enum item_kind k, const char *name)
 {
-	static const char *names[] = {"written", "unchanged", "pruned", "refused", "failed",
-				      "retained"};
+	static const char *names[] = {"written", "unchanged", "pruned",
+				      "refused", "failed",    "retained"};
 	const struct result_item *it = report_find(r, k, name);
 
 	return it ? names[it->outcome] : "(none)";
@@ -442,9 +442,9 @@ Test(gcp_provider, adopt_existing_and_other_owner)
 	cr_assert_str_eq(json_string_value(json_object_get(lab, "managed-by")),
 			 "secret-manager-controller");
 	cr_assert_str_eq(json_string_value(json_object_get(lab, "team")), "x", "labels kept");
-	cr_assert_str_eq(json_string_value(json_object_get(json_object_get(sec, "annotations"),
-							   "owner")),
-			 "demo/unit");
+	cr_assert_str_eq(
+	    json_string_value(json_object_get(json_object_get(sec, "annotations"), "owner")),
+	    "demo/unit");
 	json_decref(st);
 	got = latest("unit-hand", &nv);
 	cr_assert_eq(nv, 2);
@@ -469,9 +469,9 @@ Test(gcp_provider, configs_in_secret_manager_do_not_prune_secrets)
 	cr_assert_str_eq(outcome(&r, ITEM_CONFIG, "unit-c"), "written");
 	report_free(&r);
 	sec = state_secret(&st, "unit-c");
-	cr_assert_str_eq(json_string_value(json_object_get(json_object_get(sec, "labels"),
-							   "item-kind")),
-			 "config");
+	cr_assert_str_eq(
+	    json_string_value(json_object_get(json_object_get(sec, "labels"), "item-kind")),
+	    "config");
 	json_decref(st);
 	/* secrets now empty (Delete policy): the secret goes, the config stays unreported */
 	items_free(&s);
@@ -512,8 +512,7 @@ Test(gcp_provider, parameters_disable_policy_and_location)
 	cr_assert_not_null(p, "the parameter lives in the job's location");
 	vs = json_object_get(p, "versions");
 	cr_assert_eq(json_array_size(vs), 1);
-	json_array_foreach(vs, i, v)
-		cr_assert(json_is_true(json_object_get(v, "disabled")));
+	json_array_foreach(vs, i, v) cr_assert(json_is_true(json_object_get(v, "disabled")));
 	json_decref(st);
 	/* back in Git: a new enabled version */
 	cr_assert_eq(sync2(NULL, &c, &r, &err), 0);
