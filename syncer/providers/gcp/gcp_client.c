@@ -139,7 +139,7 @@ int gcp_client_new(const struct gcp_client_cfg *cfg, struct gcp_client **out, st
 	struct gcp_client *c = xcalloc(1, sizeof(*c));
 	const char *project =
 	    cfg->project && cfg->project[0] ? cfg->project : getenv("GOOGLE_CLOUD_PROJECT");
-	const char *ca = getenv("GOOGLE_CA_BUNDLE");
+	const char *ca = getenv("SSL_CERT_FILE"); /* a private CA (tests, proxies) */
 	struct timespec ts;
 	int rc = ERR_NOMEM;
 

@@ -4,7 +4,9 @@
  * from the published per-minute quotas, full-jitter exponential backoff on 429, 5xx and
  * transport failures honouring Retry-After, concurrent execution over reused connections
  * (gcp_http.h), and Google error decoding ({"error":{"code","status","message"}}). The
- * request log (debug) names the method and the resource, never a body or a token. */
+ * request log (debug) names the method and the resource, never a body or a token.
+ * TLS: the system CA store, or the bundle SSL_CERT_FILE names (the sandboxed syncer can read
+ * it only under /etc/ssl or next to GOOGLE_APPLICATION_CREDENTIALS). */
 #ifndef SMC_GCP_CLIENT_H
 #define SMC_GCP_CLIENT_H
 
