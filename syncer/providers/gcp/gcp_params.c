@@ -197,11 +197,34 @@ static const char *vid_of(json_t *v)
 	return s ? s + 1 : n;
 }
 
-/* Reads a versions.list answer into it->latest / maxn / has_version. */
+/* Compares two RFC 3339 UTC times ("2024-01-02T03:04:05.123456789Z", the fraction of any
+ * length or absent): <0, 0, >0. A missing time sorts first. */
+static int time_cmp(const char *a, const char *b)
+{
+	char fa[10] = "000000000", fb[10] = "000000000";
+	const char *pa, *pb;
+	int c;
+
+	if (a == NULL || b == NULL)
+		return (a != NULL) - (b != NULL);
+	if ((c = strncmp(a, b, 19)) != 0)
+		return c;
+	pa = strlen(a) > 19 && a[19] == '.' ? a + 20 : "";
+	pb = strlen(b) > 19 && b[19] == '.' ? b + 20 : "";
+	for (int i = 0; i < 9 && pa[i] >= '0' && pa[i] <= '9'; i++)
+		fa[i] = pa[i];
+	for (int i = 0; i < 9 && pb[i] >= '0' && pb[i] <= '9'; i++)
+		fb[i] = pb[i];
+	return strcmp(fa, fb);
+}
+
+/* Reads a versions.list answer into it->latest / maxn / has_version: the newest enabled
+ * version by createTime, ties (or no times) going to the higher "v<N>". */
 static void take_versions(struct gp_item *it, json_t *ans)
 {
 	json_t *vs = json_object_get(ans, "parameterVersions"), *v;
 	const char *best_time = NULL;
+	int64_t best_n = -1;
 	size_t i;
 
 	it->latest[0] = '\0';
@@ -212,19 +235,22 @@ static void take_versions(struct gp_item *it, json_t *ans)
 		const char *vid = vid_of(v);
 		const char *ct = json_string_value(json_object_get(v, "createTime"));
 		int disabled = json_is_true(json_object_get(v, "disabled"));
-		int64_t num;
+		int64_t num = 0;
+		int c;
 
 		if (vid == NULL || strlen(vid) >= VID_MAX)
 			continue;
-		if (vid[0] == 'v' && str_to_i64(vid + 1, 1, 1000000000, &num) == 0 &&
-		    (unsigned long)num > it->maxn)
+		if (vid[0] != 'v' || str_to_i64(vid + 1, 1, 1000000000, &num) != 0)
+			num = 0;
+		if ((unsigned long)num > it->maxn)
 			it->maxn = (unsigned long)num;
 		if (disabled)
 			continue;
-		if (!it->has_version ||
-		    (ct != NULL && best_time != NULL && strcmp(ct, best_time) > 0)) {
+		c = it->has_version ? time_cmp(ct, best_time) : 1;
+		if (c > 0 || (c == 0 && num > best_n)) {
 			str_copy(it->latest, sizeof(it->latest), vid);
 			best_time = ct;
+			best_n = num;
 			it->has_version = 1;
 		}
 	}

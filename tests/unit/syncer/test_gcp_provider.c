@@ -513,6 +513,33 @@ Test(gcp_provider, parameters_disable_policy_and_location)
 	cr_assert_eq(sync2(NULL, &c, &r, &err), 0);
 	cr_assert_str_eq(outcome(&r, ITEM_CONFIG, "unit-p"), "written");
 	report_free(&r);
+	/* a version made by hand (its own id) is the newest: put back as v2 */
+	{
+		json_t *t = req("POST", "/_fake/token", "{}", NULL);
+
+		json_decref(req("POST",
+				"/v1/projects/test-proj/locations/europe-west1/parameters/unit-p/"
+				"versions?parameterVersionId=by-hand",
+				"{\"payload\":{\"data\":\"eD0y\"}}",
+				json_string_value(json_object_get(t, "access_token"))));
+		json_decref(t);
+	}
+	cr_assert_eq(sync2(NULL, &c, &r, &err), 0);
+	cr_assert_str_eq(outcome(&r, ITEM_CONFIG, "unit-p"), "written", "hand-made drift put back");
+	report_free(&r);
+	st = req("GET", "/_fake/state", NULL, NULL);
+	vs = json_object_get(
+	    json_object_get(json_object_get(st, "parameters"),
+			    "projects/test-proj/locations/europe-west1/parameters/unit-p"),
+	    "versions");
+	cr_assert_eq(json_array_size(vs), 3);
+	cr_assert_str_eq(json_string_value(json_object_get(json_array_get(vs, 2), "id")), "v2");
+	cr_assert_str_eq(json_string_value(json_object_get(json_array_get(vs, 2), "value")),
+			 "eD0x");
+	json_decref(st);
+	cr_assert_eq(sync2(NULL, &c, &r, &err), 0);
+	cr_assert_str_eq(outcome(&r, ITEM_CONFIG, "unit-p"), "unchanged");
+	report_free(&r);
 	cr_assert_eq(sync2(NULL, &none, &r, &err), 0);
 	cr_assert_str_eq(outcome(&r, ITEM_CONFIG, "unit-p"), "pruned");
 	report_free(&r);
@@ -521,7 +548,7 @@ Test(gcp_provider, parameters_disable_policy_and_location)
 			    "projects/test-proj/locations/europe-west1/parameters/unit-p");
 	cr_assert_not_null(p, "the parameter lives in the job's location");
 	vs = json_object_get(p, "versions");
-	cr_assert_eq(json_array_size(vs), 1);
+	cr_assert_eq(json_array_size(vs), 3);
 	json_array_foreach(vs, i, v) cr_assert(json_is_true(json_object_get(v, "disabled")));
 	json_decref(st);
 	/* back in Git: a new enabled version */
