@@ -664,6 +664,15 @@ int gcp_secrets_sync(struct gcp_client *c, const struct job *job, enum item_kind
 			rc = item_done(&x, it, ITEM_REFUSED, reason);
 			continue;
 		}
+		if (r != NULL && !r->same_kind) {
+			rc = item_done(
+			    &x, it, ITEM_FAILED,
+			    kind == ITEM_CONFIG
+				? "a secret of this config has the same name"
+				: "a config of this config (kept in Secret Manager) has the "
+				  "same name");
+			continue;
+		}
 		if (r != NULL)
 			r->wanted = 1;
 		it->state = r != NULL ? GS_OWNED : GS_NEW;

@@ -494,6 +494,25 @@ Test(gcp_provider, configs_in_secret_manager_do_not_prune_secrets)
 	cr_assert_not_null(state_secret(&st, "unit-c"));
 	json_decref(st);
 	report_free(&r);
+	/* a secret and a config of one config at the same name: the config is not written */
+	add(&s, "unit-same", "as-secret", 9);
+	items_free(&c);
+	add(&c, "unit-c", "c", 1);
+	add(&c, "unit-same", "as-config", 9);
+	cr_assert_eq(sync2(&s, &c, &r, &err), 0);
+	cr_assert_str_eq(outcome(&r, ITEM_SECRET, "unit-same"), "written");
+	cr_assert_str_eq(outcome(&r, ITEM_CONFIG, "unit-same"), "failed");
+	cr_assert(strstr(reason(&r, ITEM_CONFIG, "unit-same"), "same name") != NULL);
+	{
+		size_t nv;
+		struct secbuf *got = latest("unit-same", &nv);
+
+		cr_assert_eq(nv, 1);
+		cr_assert(secbuf_eq_mem(got, "as-secret", 9));
+		secbuf_free(got);
+	}
+	report_free(&r);
+	items_free(&s);
 	items_free(&c);
 }
 
