@@ -132,53 +132,62 @@ expect_eq "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $(
 ok "secrets delete, then get → 404"
 
 # ---- Parameter Manager ------------------------------------------------------------------
+# Runs in the background (its own gcloud config dir) while the token checks run: gcloud
+# start-up dominates this test's time. Joined before the faults/reset section.
 PM=("${G[@]}" parametermanager parameters)
 printf '{"db": "x", "pw": "__REF__(\\"//secretmanager.googleapis.com/projects/test-proj/secrets/s2/versions/1\\")"}' \
 	>"$work/cfg.json"
 printf 'not json' >"$work/bad.json"
 printf 'sec2' >"$work/p3"
 "${G[@]}" secrets versions add s2 --data-file="$work/p3" >/dev/null 2>&1 || fail "add s2 version"
-out=$("${PM[@]}" create appcfg --location=global --parameter-format=JSON --labels=managed-by=smc \
-	2>&1) || fail "parameters create: $out"
-out=$("${PM[@]}" versions create v1 --parameter=appcfg --location=global \
-	--payload-data-from-file="$work/cfg.json" 2>&1) || fail "versions create: $out"
-out=$("${PM[@]}" versions create v1 --parameter=appcfg --location=global \
-	--payload-data-from-file="$work/cfg.json" 2>&1) && fail "duplicate version accepted"
-expect_in "$out" "already exists" "duplicate version"
-out=$("${PM[@]}" versions create v2 --parameter=appcfg --location=global \
-	--payload-data-from-file="$work/bad.json" 2>&1) && fail "invalid JSON accepted"
-expect_in "$out" "INVALID_ARGUMENT" "invalid JSON payload"
-ok "parameters create (JSON); versions create v1; duplicate → 409; invalid JSON → 400"
+pm_checks() {
+	trap - EXIT
+	export CLOUDSDK_CONFIG=$work/gcloud-cfg-pm
+	out=$("${PM[@]}" create appcfg --location=global --parameter-format=JSON --labels=managed-by=smc \
+		2>&1) || fail "parameters create: $out"
+	out=$("${PM[@]}" versions create v1 --parameter=appcfg --location=global \
+		--payload-data-from-file="$work/cfg.json" 2>&1) || fail "versions create: $out"
+	out=$("${PM[@]}" versions create v1 --parameter=appcfg --location=global \
+		--payload-data-from-file="$work/cfg.json" 2>&1) && fail "duplicate version accepted"
+	expect_in "$out" "already exists" "duplicate version"
+	out=$("${PM[@]}" versions create v2 --parameter=appcfg --location=global \
+		--payload-data-from-file="$work/bad.json" 2>&1) && fail "invalid JSON accepted"
+	expect_in "$out" "INVALID_ARGUMENT" "invalid JSON payload"
+	ok "parameters create (JSON); versions create v1; duplicate → 409; invalid JSON → 400"
 
-out=$("${PM[@]}" versions describe v1 --parameter=appcfg --location=global --format=json 2>&1) ||
-	fail "versions describe: $out"
-expect_eq "$(jget payload.data <<<"$out" | base64 -d)" "$(cat "$work/cfg.json")" "describe payload"
-out=$("${PM[@]}" versions render v1 --parameter=appcfg --location=global --format=json 2>&1) ||
-	fail "render: $out"
-rendered=$(jget renderedPayload <<<"$out" | base64 -d)
-expect_eq "$(jget pw <<<"$rendered")" "sec2" "render substitutes __REF__"
-out=$("${PM[@]}" list --location=global --format='value(name)' 2>&1) || fail "parameters list: $out"
-expect_eq "$(basename "$out")" "appcfg" "parameters list"
-out=$("${PM[@]}" versions list --parameter=appcfg --location=global --format='value(name)' 2>&1) ||
-	fail "versions list: $out"
-expect_eq "$(basename "$out")" "v1" "parameter versions list"
-ok "versions describe (FULL payload), render (__REF__ resolved), parameters/versions list"
+	out=$("${PM[@]}" versions describe v1 --parameter=appcfg --location=global --format=json 2>&1) ||
+		fail "versions describe: $out"
+	expect_eq "$(jget payload.data <<<"$out" | base64 -d)" "$(cat "$work/cfg.json")" "describe payload"
+	out=$("${PM[@]}" versions render v1 --parameter=appcfg --location=global --format=json 2>&1) ||
+		fail "render: $out"
+	rendered=$(jget renderedPayload <<<"$out" | base64 -d)
+	expect_eq "$(jget pw <<<"$rendered")" "sec2" "render substitutes __REF__"
+	out=$("${PM[@]}" list --location=global --format='value(name)' 2>&1) || fail "parameters list: $out"
+	expect_eq "$(basename "$out")" "appcfg" "parameters list"
+	out=$("${PM[@]}" versions list --parameter=appcfg --location=global --format='value(name)' 2>&1) ||
+		fail "versions list: $out"
+	expect_eq "$(basename "$out")" "v1" "parameter versions list"
+	ok "versions describe (FULL payload), render (__REF__ resolved), parameters/versions list"
 
-out=$("${PM[@]}" versions update v1 --parameter=appcfg --location=global --disabled --format=json \
-	2>"$work/e") || fail "disable: $(cat "$work/e")"
-expect_eq "$(jget disabled <<<"$out")" "true" "disabled flag"
-out=$("${PM[@]}" versions render v1 --parameter=appcfg --location=global 2>&1) &&
-	fail "rendered a disabled version"
-expect_in "$out" "FAILED_PRECONDITION" "render disabled"
-out=$("${PM[@]}" versions describe v1 --parameter=appcfg --location=global --format=json 2>&1) ||
-	fail "describe disabled: $out"
-expect_eq "$(jget payload <<<"$out")" "null" "no payload when disabled"
-out=$("${PM[@]}" delete appcfg --location=global 2>&1) && fail "parameter with versions deleted"
-expect_in "$out" "FAILED_PRECONDITION" "delete a parameter that has versions"
-out=$("${PM[@]}" versions delete v1 --parameter=appcfg --location=global 2>&1) || fail "version delete: $out"
-out=$("${PM[@]}" delete appcfg --location=global 2>&1) || fail "parameter delete: $out"
-expect_eq "$(curl -sf "$B/_fake/state" | jget parameters)" "{}" "parameter deleted"
-ok "version disable → render FAILED_PRECONDITION, describe without payload; delete with versions → FAILED_PRECONDITION; deletes"
+	out=$("${PM[@]}" versions update v1 --parameter=appcfg --location=global --disabled --format=json \
+		2>"$work/e-pm") || fail "disable: $(cat "$work/e-pm")"
+	expect_eq "$(jget disabled <<<"$out")" "true" "disabled flag"
+	out=$("${PM[@]}" versions render v1 --parameter=appcfg --location=global 2>&1) &&
+		fail "rendered a disabled version"
+	expect_in "$out" "FAILED_PRECONDITION" "render disabled"
+	out=$("${PM[@]}" versions describe v1 --parameter=appcfg --location=global --format=json 2>&1) ||
+		fail "describe disabled: $out"
+	expect_eq "$(jget payload <<<"$out")" "null" "no payload when disabled"
+	out=$("${PM[@]}" delete appcfg --location=global 2>&1) && fail "parameter with versions deleted"
+	expect_in "$out" "FAILED_PRECONDITION" "delete a parameter that has versions"
+	out=$("${PM[@]}" versions delete v1 --parameter=appcfg --location=global 2>&1) || fail "version delete: $out"
+	out=$("${PM[@]}" delete appcfg --location=global 2>&1) || fail "parameter delete: $out"
+	expect_eq "$(curl -sf "$B/_fake/state" | jget parameters)" "{}" "parameter deleted"
+	ok "version disable → render FAILED_PRECONDITION, describe without payload; delete with versions → FAILED_PRECONDITION; deletes"
+}
+cp -r "$work/gcloud-cfg" "$work/gcloud-cfg-pm"
+pm_checks >"$work/pm.log" 2>&1 &
+pm_pid=$!
 
 # ---- OAuth2 token endpoint with gcloud's own JWT ----------------------------------------
 python3 "$here/gcp_sa.py" "$work/sa.json" --token-uri "$B/token" || fail "make SA key"
@@ -227,6 +236,10 @@ for u in "$B" "$url_s2" "$url_s3"; do
 	expect_in "$out" "invalid_scope" "JWT without cloud-platform at $u"
 done
 ok "openssl-signed JWT accepted; foreign key, stale, no-scope refused (cryptography and openssl)"
+
+wait "$pm_pid"; pm_rc=$?
+cat "$work/pm.log"
+[ "$pm_rc" -eq 0 ] || fail "Parameter Manager checks (above)"
 
 # ---- metadata server, TLS, faults, counts, state, --accept-any-token --------------------
 MD=$B/computeMetadata/v1/instance/service-accounts/default
