@@ -254,6 +254,61 @@ out=$(curl -sf --cacert "$work/certs/ca.crt" -H "Authorization: Bearer $mtok" \
 expect_eq "$(jget name <<<"$out")" "projects/test-proj/secrets/s2" "TLS request"
 ok "metadata token needs Metadata-Flavor and works on the API; HTTPS with the fake's CA"
 
+# What gcloud never sends: a wrong CRC32C, oversized payloads, bad labels, paging, OR/NOT
+# filters, etag on delete, fault "times" (python urllib, asserts in the heredoc).
+python3 - "$B" "$mtok" <<'PY' || fail "semantics beyond gcloud (above)"
+import base64, json, sys, urllib.error, urllib.request
+B, tok = sys.argv[1], sys.argv[2]
+S = B + "/v1/projects/test-proj/secrets"
+def call(method, url, body=None):
+    req = urllib.request.Request(url, method=method, data=None if body is None else
+                                 json.dumps(body).encode(), headers={"Authorization": "Bearer " + tok})
+    try:
+        with urllib.request.urlopen(req) as r:
+            return r.status, json.loads(r.read() or b"{}")
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"{}")
+def expect(what, got, code, status=None):
+    c, b = got
+    if c != code or (status and b.get("error", {}).get("status") != status):
+        sys.exit("FAIL: %s: expected %s %s, got %s %s" % (what, code, status, c, b))
+rep = {"replication": {"automatic": {}}}
+for i in range(5):
+    expect("create p%d" % i, call("POST", S + "?secretId=p%d" % i, dict(rep, labels={"grp": "a" if i % 2 else "b"})), 200)
+d = base64.b64encode(b"hunter2").decode()
+expect("wrong crc", call("POST", S + "/p0:addVersion", {"payload": {"data": d, "dataCrc32c": "1736498284"}}), 400, "INVALID_ARGUMENT")
+c, v = call("POST", S + "/p0:addVersion", {"payload": {"data": d, "dataCrc32c": "1736498283"}})
+assert c == 200 and v["clientSpecifiedPayloadChecksum"] is True and v["name"].endswith("/p0/versions/1"), v
+big = base64.b64encode(b"x" * 65537).decode()
+expect("payload > 64 KiB", call("POST", S + "/p0:addVersion", {"payload": {"data": big}}), 400, "INVALID_ARGUMENT")
+expect("bad label key", call("POST", S + "?secretId=q", dict(rep, labels={"Bad": "x"})), 400, "INVALID_ARGUMENT")
+expect("bad annotation key", call("POST", S + "?secretId=q", dict(rep, annotations={"a/b": "x"})), 400, "INVALID_ARGUMENT")
+expect("no replication", call("POST", S + "?secretId=q", {}), 400, "INVALID_ARGUMENT")
+expect("bad id", call("POST", S + "?secretId=a.b", rep), 400, "INVALID_ARGUMENT")
+names, url = [], S + "?pageSize=2&filter=labels.grp%3Db"
+while True:
+    c, b = call("GET", url)
+    assert c == 200 and len(b.get("secrets", [])) <= 2 and "totalSize" not in b, b
+    names += [x["name"].rsplit("/", 1)[1] for x in b.get("secrets", [])]
+    if "nextPageToken" not in b:
+        break
+    url = S + "?pageSize=2&filter=labels.grp%3Db&pageToken=" + b["nextPageToken"]
+assert names == ["p4", "p2", "p0"], names            # newest first, paged
+c, b = call("GET", S + "?filter=" + urllib.request.quote("labels.grp=a OR name:p4"))
+assert sorted(x["name"][-2:] for x in b["secrets"]) == ["p1", "p3", "p4"], b
+c, b = call("GET", S + "?filter=" + urllib.request.quote("labels.grp:* NOT labels.grp=a"))
+assert sorted(x["name"][-2:] for x in b["secrets"]) == ["p0", "p2", "p4"], b
+expect("bad filter", call("GET", S + "?filter=foo%3Dbar"), 400, "INVALID_ARGUMENT")
+expect("bad page token", call("GET", S + "?pageToken=xyz"), 400, "INVALID_ARGUMENT")
+c, sec = call("GET", S + "/p1")
+expect("delete stale etag", call("DELETE", S + '/p1?etag="nope"'), 409, "ABORTED")
+expect("delete with etag", call("DELETE", S + "/p1?etag=" + urllib.request.quote(sec["etag"])), 200)
+call("POST", B + "/_fake/faults", {"every": 1, "status": 503, "ops": ["secrets.get"], "times": 2})
+for code in (503, 503, 200):
+    expect("fault times", call("GET", S + "/p0"), code)
+call("POST", B + "/_fake/faults", {"every": 0})
+print("ok: wrong CRC32C/oversize/bad labels → 400; paging + OR/NOT filters; delete etag; fault times (python)")
+PY
 curl -sf -X POST "$B/_fake/faults" -d '{"every":2,"status":429,"ops":["secrets.get"]}' >/dev/null
 codes=
 for _ in 1 2 3 4; do
