@@ -4,9 +4,11 @@
 # list --filter on labels, update labels/annotations, disable → latest falls back, delete),
 # Parameter Manager (create, versions create/describe/render/list, disable, delete), and the
 # OAuth2 token endpoint (gcloud auth activate-service-account signs the JWT the fake
-# verifies). curl adds what gcloud cannot show: JWTs signed by openssl (a foreign key, a stale
-# one, one without the cloud-platform scope are refused), the openssl fallback verifier,
-# metadata server, fault injection, counts and state. Skips when gcloud is absent.
+# verifies). curl and python urllib add what gcloud never sends: JWTs signed by openssl (a
+# foreign key, a stale one, one without the cloud-platform scope are refused) on both
+# verifiers (cryptography and the openssl fallback), a wrong CRC32C, oversize payloads, bad
+# labels, paging, OR/NOT filters, the metadata server, HTTPS, fault injection, counts, state.
+# Skips when gcloud is absent. About 40-70 s (gcloud start-up is most of it).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 export PYTHONDONTWRITEBYTECODE=1
@@ -67,13 +69,72 @@ out=$(gcloud --access-token-file="$work/badtok" secrets list 2>&1) && fail "unkn
 expect_in "$out" "UNAUTHENTICATED" "unknown token"
 ok "a token the fake did not issue gets 401 UNAUTHENTICATED"
 
+# ---- Parameter Manager ------------------------------------------------------------------
+# Runs in the background (its own gcloud config dir) while the Secret Manager and token
+# checks run: gcloud start-up dominates this test's time. Joined before the faults section.
+# It needs only s2 (created here with one version) for its __REF__ rendering.
+printf 'sec2' >"$work/p3"
+out=$("${G[@]}" secrets create s2 --replication-policy=automatic --labels=managed-by=other \
+	--data-file="$work/p3" 2>&1) || fail "secrets create s2: $out"
+PM=("${G[@]}" parametermanager parameters)
+printf '{"db": "x", "pw": "__REF__(\\"//secretmanager.googleapis.com/projects/test-proj/secrets/s2/versions/1\\")"}' \
+	>"$work/cfg.json"
+printf 'not json' >"$work/bad.json"
+pm_checks() {
+	trap - EXIT
+	export CLOUDSDK_CONFIG=$work/gcloud-cfg-pm
+	out=$("${PM[@]}" create appcfg --location=global --parameter-format=JSON --labels=managed-by=smc \
+		2>&1) || fail "parameters create: $out"
+	out=$("${PM[@]}" versions create v1 --parameter=appcfg --location=global \
+		--payload-data-from-file="$work/cfg.json" 2>&1) || fail "versions create: $out"
+	out=$("${PM[@]}" versions create v1 --parameter=appcfg --location=global \
+		--payload-data-from-file="$work/cfg.json" 2>&1) && fail "duplicate version accepted"
+	expect_in "$out" "already exists" "duplicate version"
+	out=$("${PM[@]}" versions create v2 --parameter=appcfg --location=global \
+		--payload-data-from-file="$work/bad.json" 2>&1) && fail "invalid JSON accepted"
+	expect_in "$out" "INVALID_ARGUMENT" "invalid JSON payload"
+	ok "parameters create (JSON); versions create v1; duplicate → 409; invalid JSON → 400"
+
+	out=$("${PM[@]}" versions describe v1 --parameter=appcfg --location=global --format=json 2>&1) ||
+		fail "versions describe: $out"
+	expect_eq "$(jget payload.data <<<"$out" | base64 -d)" "$(cat "$work/cfg.json")" "describe payload"
+	out=$("${PM[@]}" versions render v1 --parameter=appcfg --location=global --format=json 2>&1) ||
+		fail "render: $out"
+	rendered=$(jget renderedPayload <<<"$out" | base64 -d)
+	expect_eq "$(jget pw <<<"$rendered")" "sec2" "render substitutes __REF__"
+	out=$("${PM[@]}" list --location=global --format='value(name)' 2>&1) || fail "parameters list: $out"
+	expect_eq "$(basename "$out")" "appcfg" "parameters list"
+	out=$("${PM[@]}" versions list --parameter=appcfg --location=global --format='value(name)' 2>&1) ||
+		fail "versions list: $out"
+	expect_eq "$(basename "$out")" "v1" "parameter versions list"
+	ok "versions describe (FULL payload), render (__REF__ resolved), parameters/versions list"
+
+	out=$("${PM[@]}" versions update v1 --parameter=appcfg --location=global --disabled --format=json \
+		2>"$work/e-pm") || fail "disable: $(cat "$work/e-pm")"
+	expect_eq "$(jget disabled <<<"$out")" "true" "disabled flag"
+	out=$("${PM[@]}" versions render v1 --parameter=appcfg --location=global 2>&1) &&
+		fail "rendered a disabled version"
+	expect_in "$out" "FAILED_PRECONDITION" "render disabled"
+	out=$("${PM[@]}" versions describe v1 --parameter=appcfg --location=global --format=json 2>&1) ||
+		fail "describe disabled: $out"
+	expect_eq "$(jget payload <<<"$out")" "null" "no payload when disabled"
+	out=$("${PM[@]}" delete appcfg --location=global 2>&1) && fail "parameter with versions deleted"
+	expect_in "$out" "FAILED_PRECONDITION" "delete a parameter that has versions"
+	out=$("${PM[@]}" versions delete v1 --parameter=appcfg --location=global 2>&1) || fail "version delete: $out"
+	out=$("${PM[@]}" delete appcfg --location=global 2>&1) || fail "parameter delete: $out"
+	expect_eq "$(curl -sf "$B/_fake/state" | jget parameters)" "{}" "parameter deleted"
+	ok "version disable → render FAILED_PRECONDITION, describe without payload; delete with versions → FAILED_PRECONDITION; deletes"
+}
+cp -r "$work/gcloud-cfg" "$work/gcloud-cfg-pm"
+pm_checks >"$work/pm.log" 2>&1 &
+pm_pid=$!
+pids+=("$pm_pid")
+
 # ---- Secret Manager ---------------------------------------------------------------------
 printf 'hunter2' >"$work/p1"
 printf 'v2-data\x00\xff\xfebinary' >"$work/p2"
 out=$("${G[@]}" secrets create s1 --replication-policy=automatic --labels=managed-by=smc,owner=ns1 \
 	--data-file="$work/p1" 2>&1) || fail "secrets create: $out"
-out=$("${G[@]}" secrets create s2 --replication-policy=automatic --labels=managed-by=other 2>&1) ||
-	fail "secrets create s2: $out"
 out=$("${G[@]}" secrets create s1 --replication-policy=automatic 2>&1) && fail "duplicate create accepted"
 expect_in "$out" "already exists" "duplicate create"
 ok "secrets create with labels and data; duplicate → ALREADY_EXISTS"
@@ -131,63 +192,6 @@ expect_eq "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $(
 	"$B/v1/projects/test-proj/secrets/s1")" "404" "get deleted secret"
 ok "secrets delete, then get → 404"
 
-# ---- Parameter Manager ------------------------------------------------------------------
-# Runs in the background (its own gcloud config dir) while the token checks run: gcloud
-# start-up dominates this test's time. Joined before the faults/reset section.
-PM=("${G[@]}" parametermanager parameters)
-printf '{"db": "x", "pw": "__REF__(\\"//secretmanager.googleapis.com/projects/test-proj/secrets/s2/versions/1\\")"}' \
-	>"$work/cfg.json"
-printf 'not json' >"$work/bad.json"
-printf 'sec2' >"$work/p3"
-"${G[@]}" secrets versions add s2 --data-file="$work/p3" >/dev/null 2>&1 || fail "add s2 version"
-pm_checks() {
-	trap - EXIT
-	export CLOUDSDK_CONFIG=$work/gcloud-cfg-pm
-	out=$("${PM[@]}" create appcfg --location=global --parameter-format=JSON --labels=managed-by=smc \
-		2>&1) || fail "parameters create: $out"
-	out=$("${PM[@]}" versions create v1 --parameter=appcfg --location=global \
-		--payload-data-from-file="$work/cfg.json" 2>&1) || fail "versions create: $out"
-	out=$("${PM[@]}" versions create v1 --parameter=appcfg --location=global \
-		--payload-data-from-file="$work/cfg.json" 2>&1) && fail "duplicate version accepted"
-	expect_in "$out" "already exists" "duplicate version"
-	out=$("${PM[@]}" versions create v2 --parameter=appcfg --location=global \
-		--payload-data-from-file="$work/bad.json" 2>&1) && fail "invalid JSON accepted"
-	expect_in "$out" "INVALID_ARGUMENT" "invalid JSON payload"
-	ok "parameters create (JSON); versions create v1; duplicate → 409; invalid JSON → 400"
-
-	out=$("${PM[@]}" versions describe v1 --parameter=appcfg --location=global --format=json 2>&1) ||
-		fail "versions describe: $out"
-	expect_eq "$(jget payload.data <<<"$out" | base64 -d)" "$(cat "$work/cfg.json")" "describe payload"
-	out=$("${PM[@]}" versions render v1 --parameter=appcfg --location=global --format=json 2>&1) ||
-		fail "render: $out"
-	rendered=$(jget renderedPayload <<<"$out" | base64 -d)
-	expect_eq "$(jget pw <<<"$rendered")" "sec2" "render substitutes __REF__"
-	out=$("${PM[@]}" list --location=global --format='value(name)' 2>&1) || fail "parameters list: $out"
-	expect_eq "$(basename "$out")" "appcfg" "parameters list"
-	out=$("${PM[@]}" versions list --parameter=appcfg --location=global --format='value(name)' 2>&1) ||
-		fail "versions list: $out"
-	expect_eq "$(basename "$out")" "v1" "parameter versions list"
-	ok "versions describe (FULL payload), render (__REF__ resolved), parameters/versions list"
-
-	out=$("${PM[@]}" versions update v1 --parameter=appcfg --location=global --disabled --format=json \
-		2>"$work/e-pm") || fail "disable: $(cat "$work/e-pm")"
-	expect_eq "$(jget disabled <<<"$out")" "true" "disabled flag"
-	out=$("${PM[@]}" versions render v1 --parameter=appcfg --location=global 2>&1) &&
-		fail "rendered a disabled version"
-	expect_in "$out" "FAILED_PRECONDITION" "render disabled"
-	out=$("${PM[@]}" versions describe v1 --parameter=appcfg --location=global --format=json 2>&1) ||
-		fail "describe disabled: $out"
-	expect_eq "$(jget payload <<<"$out")" "null" "no payload when disabled"
-	out=$("${PM[@]}" delete appcfg --location=global 2>&1) && fail "parameter with versions deleted"
-	expect_in "$out" "FAILED_PRECONDITION" "delete a parameter that has versions"
-	out=$("${PM[@]}" versions delete v1 --parameter=appcfg --location=global 2>&1) || fail "version delete: $out"
-	out=$("${PM[@]}" delete appcfg --location=global 2>&1) || fail "parameter delete: $out"
-	expect_eq "$(curl -sf "$B/_fake/state" | jget parameters)" "{}" "parameter deleted"
-	ok "version disable → render FAILED_PRECONDITION, describe without payload; delete with versions → FAILED_PRECONDITION; deletes"
-}
-cp -r "$work/gcloud-cfg" "$work/gcloud-cfg-pm"
-pm_checks >"$work/pm.log" 2>&1 &
-pm_pid=$!
 
 # ---- OAuth2 token endpoint with gcloud's own JWT ----------------------------------------
 python3 "$here/gcp_sa.py" "$work/sa.json" --token-uri "$B/token" || fail "make SA key"
