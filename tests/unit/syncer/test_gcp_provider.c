@@ -608,3 +608,25 @@ Test(gcp_provider, https_with_a_private_ca)
 	report_free(&r);
 	items_free(&s);
 }
+
+Test(gcp_provider, refused_project_names_action_and_resource)
+{
+	struct items s = {0};
+	struct report r;
+	struct err_ctx err = {{0}};
+	void *st = NULL;
+
+	add(&s, "unit-a", "secret-value-x", 14);
+	job.provider.project_id = "other-proj"; /* the fake answers 403 for it */
+	report_init(&r);
+	cr_assert_eq(provider_gcp.open(&job, credp, &st, &err), 0);
+	cr_assert_neq(provider_gcp.sync(st, &job, ITEM_SECRET, s.d, s.n, &r, &err), 0);
+	cr_assert(
+	    strstr(err.msg, "PERMISSION_DENIED on secrets.list for projects/other-proj/secrets") !=
+		NULL,
+	    "%s", err.msg);
+	cr_assert(strstr(err.msg, "secret-value-x") == NULL);
+	provider_gcp.close(st);
+	report_free(&r);
+	items_free(&s);
+}
