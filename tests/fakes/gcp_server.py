@@ -3,6 +3,7 @@
 
   python3 tests/fakes/gcp_server.py --port P [--tls-port Q --cert-dir D] [--project test-proj]
       [--sa-key FILE]... [--accept-any-token] [--token-ttl SECONDS] [--metadata-email EMAIL]
+      [--project-number N] [--names-by-id] [--verbose]
 
 One server (plain HTTP on --port, HTTPS on --tls-port) serves every API below; --port 0 picks
 a free port and the real ports are printed as "port N" / "tls-port N" lines before "ready".
@@ -61,6 +62,10 @@ Operation names (used by /_fake/counts and /_fake/faults):
                         otherwise) and answer with that header.
 
 Semantics worth knowing:
+  - Secret Manager answers name the project by NUMBER (--project-number, default
+    123456789012), as real GCP does: "name":"projects/123456789012/secrets/x/versions/3";
+    compare ids (the last segments), not full names. Requests may use the id or the number.
+    Error messages and /_fake/state use the id. --names-by-id answers with the id instead.
   - Version numbers count from 1 per secret. "latest" = the most recently created version
     WHATEVER ITS STATE, as real Secret Manager does: when it is DISABLED or DESTROYED,
     access latest fails with 400 FAILED_PRECONDITION "Secret Version [...] is in DISABLED
@@ -521,8 +526,17 @@ def verify_jwt(assertion):
 
 
 # --- Secret Manager ----------------------------------------------------------------------
+def out_name(name):
+    """Secret Manager answers name the project by its number (real behaviour); the fake keeps
+    ids internally (and in /_fake/state). --names-by-id turns this off."""
+    pre = "projects/%s/" % CFG.project
+    if not CFG.names_by_id and name.startswith(pre):
+        return "projects/%s/%s" % (CFG.project_number, name[len(pre):])
+    return name
+
+
 def secret_json(s):
-    out = {"name": s["name"], "replication": s["replication"], "createTime": s["createTime"],
+    out = {"name": out_name(s["name"]), "replication": s["replication"], "createTime": s["createTime"],
            "etag": s["etag"]}
     if s["labels"]:
         out["labels"] = s["labels"]
@@ -534,7 +548,8 @@ def secret_json(s):
 
 
 def version_json(s, v):
-    out = {"name": "%s/versions/%d" % (s["name"], v["number"]), "createTime": v["createTime"],
+    out = {"name": out_name("%s/versions/%d" % (s["name"], v["number"])),
+           "createTime": v["createTime"],
            "state": v["state"], "etag": v["etag"],
            "replicationStatus": {"automatic": {}}}
     if v.get("crc_given"):
@@ -670,7 +685,7 @@ def sm_access(s, v):
     vname = "%s/versions/%d" % (s["name"], v["number"])
     if v["state"] != "ENABLED":
         raise precondition("Secret Version [%s] is in %s state." % (vname, v["state"]))
-    return {"name": vname,
+    return {"name": out_name(vname),
             "payload": {"data": b64(v["data"]), "dataCrc32c": str(crc32c(v["data"]))}}
 
 
@@ -868,6 +883,8 @@ def render_refs(p, data):
 
     def sub(m):
         proj, sid, vref = m.groups()
+        if proj == CFG.project_number:
+            proj = CFG.project
         s = get_secret("projects/%s/secrets/%s" % (proj, sid))
         v = resolve_version(s, vref)
         sm_access(s, v)                   # refuses disabled and destroyed versions
@@ -983,15 +1000,16 @@ def route(method, path, q, body):
     if not m:
         return None, None, None
     proj, loc, coll, rest = m.groups()
+    key = CFG.project if proj == CFG.project_number else proj    # objects are kept by id
     if coll == "secrets":
         if loc is not None:
             return None, None, None       # regional secrets: not served
-        parent = "projects/%s" % proj
+        parent = "projects/%s" % key
         op, fn = handle_secrets(method, parent, rest, q, body)
     else:
         if loc is None:
             return None, None, None
-        parent = "projects/%s/locations/%s" % (proj, loc)
+        parent = "projects/%s/locations/%s" % (key, loc)
         op, fn = handle_params(method, parent, rest, q, body)
     return op, fn, proj
 
@@ -1253,6 +1271,7 @@ def main():
     ap.add_argument("--accept-any-token", action="store_true")
     ap.add_argument("--token-ttl", type=int, default=3600)
     ap.add_argument("--metadata-email")
+    ap.add_argument("--names-by-id", action="store_true")
     ap.add_argument("--verbose", action="store_true")
     CFG = ap.parse_args()
     for f in CFG.sa_key:

@@ -252,10 +252,10 @@ out=$(curl -sf -H 'Metadata-Flavor: Google' "$MD/token") || fail "metadata token
 mtok=$(jget access_token <<<"$out")
 out=$(curl -sf -H "Authorization: Bearer $mtok" "$B/v1/projects/test-proj/secrets/s2") ||
 	fail "metadata token not accepted"
-expect_eq "$(jget name <<<"$out")" "projects/test-proj/secrets/s2" "API call with metadata token"
+expect_eq "$(jget name <<<"$out")" "projects/123456789012/secrets/s2" "API call with metadata token (name by number)"
 out=$(curl -sf --cacert "$work/certs/ca.crt" -H "Authorization: Bearer $mtok" \
-	"https://127.0.0.1:$tls_port/v1/projects/test-proj/secrets/s2") || fail "TLS request"
-expect_eq "$(jget name <<<"$out")" "projects/test-proj/secrets/s2" "TLS request"
+	"https://127.0.0.1:$tls_port/v1/projects/123456789012/secrets/s2") || fail "TLS request"
+expect_eq "$(jget name <<<"$out")" "projects/123456789012/secrets/s2" "TLS request, by project number"
 ok "metadata token needs Metadata-Flavor and works on the API; HTTPS with the fake's CA"
 
 # What gcloud never sends: a wrong CRC32C, oversized payloads, bad labels, paging, OR/NOT
