@@ -40,7 +40,8 @@ Operation names (used by /_fake/counts and /_fake/faults):
     parameters.list     GET    /parameters?filter=&pageSize=&pageToken=
     parameters.patch    PATCH  /parameters/ID?updateMask=labels
     parameters.delete   DELETE /parameters/ID
-    parameterVersions.create  POST  /parameters/ID/versions?parameterVersionId=V {"payload":{"data":b64}}
+    parameterVersions.create  POST  /parameters/ID/versions?parameterVersionId=V
+                                    {"payload":{"data":b64}}
     parameterVersions.get     GET   /parameters/ID/versions/V[?view=BASIC|FULL]
     parameterVersions.list    GET   /parameters/ID/versions
     parameterVersions.render  GET   /parameters/ID/versions/V:render
@@ -54,12 +55,17 @@ Operation names (used by /_fake/counts and /_fake/faults):
                         iat/exp sane (exp > now, exp - iat <= 3600 s, iat not in the future);
                         scope includes https://www.googleapis.com/auth/cloud-platform.
                         -> {"access_token":"ya29.fake-...","expires_in":3600,"token_type":"Bearer"}
-                        Refusals are OAuth-shaped: 400 {"error":"invalid_grant","error_description":..}
+                        Refusals are OAuth-shaped:
+                        400 {"error":"invalid_grant","error_description":..}
     metadata.token      GET /computeMetadata/v1/instance/service-accounts/default/token
     metadata.email      GET /computeMetadata/v1/instance/service-accounts/default/email
     metadata.project    GET /computeMetadata/v1/project/project-id
+    metadata.sa         GET /computeMetadata/v1/instance/service-accounts/default/?recursive=true
+                        (the SA's email may stand for "default" in these paths)
                         all /computeMetadata/ requests need "Metadata-Flavor: Google" (403
-                        otherwise) and answer with that header.
+                        otherwise) and answer with that header. The metadata identity is
+                        --metadata-email, else the first --sa-key's client_email, else
+                        default@<project>.iam.gserviceaccount.com.
 
 Semantics worth knowing:
   - Secret Manager answers name the project by NUMBER (--project-number, default
@@ -115,12 +121,10 @@ Control API (no auth, JSON):
 import argparse
 import base64
 import binascii
-import hashlib
 import json
 import os
 import re
 import secrets as pysecrets
-import socket
 import ssl
 import subprocess
 import sys
@@ -536,7 +540,8 @@ def out_name(name):
 
 
 def secret_json(s):
-    out = {"name": out_name(s["name"]), "replication": s["replication"], "createTime": s["createTime"],
+    out = {"name": out_name(s["name"]), "replication": s["replication"],
+           "createTime": s["createTime"],
            "etag": s["etag"]}
     if s["labels"]:
         out["labels"] = s["labels"]
@@ -1161,8 +1166,12 @@ class Handler(BaseHTTPRequestHandler):
         self.send_json(200, issue_token(email))
 
     def metadata(self, method, path):
-        op = {"/computeMetadata/v1/instance/service-accounts/default/token": "metadata.token",
-              "/computeMetadata/v1/instance/service-accounts/default/email": "metadata.email",
+        sa = "/computeMetadata/v1/instance/service-accounts/"
+        if path.startswith(sa + CFG.metadata_email + "/"):     # the SA by email = default
+            path = sa + "default/" + path[len(sa + CFG.metadata_email + "/"):]
+        op = {sa + "default/token": "metadata.token",
+              sa + "default/email": "metadata.email",
+              sa + "default/": "metadata.sa",
               "/computeMetadata/v1/project/project-id": "metadata.project"}.get(path, "metadata")
         self.count(op)
         if self.headers.get("Metadata-Flavor") != "Google":
@@ -1178,6 +1187,9 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_text(200, CFG.metadata_email, mh)
         if op == "metadata.project":
             return self.send_text(200, CFG.project, mh)
+        if op == "metadata.sa":                 # google-auth asks ?recursive=true
+            return self.send_json(200, {"aliases": ["default"], "email": CFG.metadata_email,
+                                        "scopes": [CLOUD_PLATFORM]}, mh)
         if path in ("/", "/computeMetadata/v1/", "/computeMetadata/v1"):
             return self.send_text(200, "", mh)
         return self.send_text(404, "Not found.", mh)

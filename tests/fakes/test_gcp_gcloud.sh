@@ -248,6 +248,8 @@ cat "$work/pm.log"
 # ---- metadata server, TLS, faults, counts, state, --accept-any-token --------------------
 MD=$B/computeMetadata/v1/instance/service-accounts/default
 expect_eq "$(curl -s -o /dev/null -w '%{http_code}' "$MD/token")" "403" "metadata without header"
+out=$(curl -sf -H 'Metadata-Flavor: Google' "$MD/?recursive=true") || fail "metadata SA info"
+expect_eq "$(jget email <<<"$out")" "default@test-proj.iam.gserviceaccount.com" "metadata SA email"
 out=$(curl -sf -H 'Metadata-Flavor: Google' "$MD/token") || fail "metadata token"
 mtok=$(jget access_token <<<"$out")
 out=$(curl -sf -H "Authorization: Bearer $mtok" "$B/v1/projects/test-proj/secrets/s2") ||
