@@ -184,7 +184,7 @@ static const char *const env_fetcher[] = {"http_proxy=", "https_proxy=", "no_pro
 					  "HTTP_PROXY=", "HTTPS_PROXY=", "NO_PROXY=",
 					  "SSL_CERT_", NULL};
 static const char *const env_syncer[] = {"AWS_", "GOOGLE_", "CLOUDSDK_", "AZURE_",
-					 "IDENTITY_", "MSI_", "http_proxy=", "https_proxy=",
+					 "GCE_METADATA_", "IDENTITY_", "MSI_", "http_proxy=", "https_proxy=",
 					 "no_proxy=", "HTTP_PROXY=", "HTTPS_PROXY=", "NO_PROXY=",
 					 "SSL_CERT_", NULL};
 

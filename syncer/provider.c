@@ -7,12 +7,14 @@
 #include "common/xmalloc.h"
 #include "syncer/providers/aws/provider_aws.h"
 #include "syncer/providers/azure/provider_azure.h"
+#include "syncer/providers/gcp/provider_gcp.h"
 #include "syncer/providers/local/local_store.h"
 
 /* Every provider the syncer can drive. A new provider adds its ops here. */
 static const struct provider_ops *const provider_table[] = {
 	&local_store_ops,
 	&provider_aws,
+	&provider_gcp,
 	&provider_azure,
 };
 

@@ -1,0 +1,277 @@
+/* gcp_codec.c — CRC32C, base64, JSON wiping and the ownership marks (see gcp_codec.h). */
+#include "syncer/providers/gcp/gcp_codec.h"
+
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "common/err.h"
+#include "common/str.h"
+#include "syncer/provider.h"
+
+uint32_t gcp_crc32c(const void *p, size_t n)
+{
+	static uint32_t table[256];
+	static int ready;
+	const uint8_t *b = p;
+	uint32_t c = 0xFFFFFFFFu;
+
+	if (!ready) {
+		for (uint32_t i = 0; i < 256; i++) {
+			uint32_t v = i;
+
+			for (int k = 0; k < 8; k++)
+				v = (v & 1) ? (v >> 1) ^ 0x82F63B78u : v >> 1;
+			table[i] = v;
+		}
+		ready = 1;
+	}
+	for (size_t i = 0; i < n; i++)
+		c = table[(c ^ b[i]) & 0xFF] ^ (c >> 8);
+	return c ^ 0xFFFFFFFFu;
+}
+
+static const char b64std[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+int gcp_b64_encode(const void *p, size_t n, int url, struct secbuf **out)
+{
+	const char *alpha = url ? b64url : b64std;
+	const uint8_t *s = p;
+	struct secbuf *b = NULL;
+	size_t need;
+	int rc;
+
+	if (n > ((size_t)64 << 20))
+		return ERR_TOOBIG;
+	need = 4 * ((n + 2) / 3) + 1;
+	if ((rc = secbuf_new(&b, need)) != 0)
+		return rc;
+	for (size_t i = 0; i < n; i += 3) {
+		uint32_t v = (uint32_t)s[i] << 16;
+		size_t k = n - i;
+		char q[4];
+		size_t m = 4;
+
+		if (k > 1)
+			v |= (uint32_t)s[i + 1] << 8;
+		if (k > 2)
+			v |= s[i + 2];
+		q[0] = alpha[(v >> 18) & 63];
+		q[1] = alpha[(v >> 12) & 63];
+		q[2] = k > 1 ? alpha[(v >> 6) & 63] : '=';
+		q[3] = k > 2 ? alpha[v & 63] : '=';
+		if (url)
+			m = k > 2 ? 4 : k + 1;
+		rc = secbuf_put(b, q, m);
+		explicit_bzero(q, sizeof(q));
+		v = 0;
+		if (rc != 0) {
+			secbuf_free(b);
+			return rc;
+		}
+	}
+	*out = b;
+	return 0;
+}
+
+static int b64_val(char ch)
+{
+	if (ch >= 'A' && ch <= 'Z')
+		return ch - 'A';
+	if (ch >= 'a' && ch <= 'z')
+		return ch - 'a' + 26;
+	if (ch >= '0' && ch <= '9')
+		return ch - '0' + 52;
+	if (ch == '+' || ch == '-')
+		return 62;
+	if (ch == '/' || ch == '_')
+		return 63;
+	return -1;
+}
+
+int gcp_b64_decode(const char *s, size_t n, size_t max, struct secbuf **out)
+{
+	struct secbuf *b = NULL;
+	uint32_t acc = 0;
+	int bits = 0, rc;
+
+	while (n > 0 && s[n - 1] == '=')
+		n--;
+	if (n % 4 == 1)
+		return ERR_INVAL;
+	if ((rc = secbuf_new(&b, max)) != 0)
+		return rc;
+	for (size_t i = 0; i < n; i++) {
+		int v = b64_val(s[i]);
+
+		if (v < 0) {
+			rc = ERR_INVAL;
+			goto fail;
+		}
+		acc = (acc << 6) | (uint32_t)v;
+		bits += 6;
+		if (bits >= 8) {
+			uint8_t byte = (uint8_t)(acc >> (bits - 8));
+
+			bits -= 8;
+			if ((rc = secbuf_put(b, &byte, 1)) != 0)
+				goto fail;
+			byte = 0;
+		}
+	}
+	acc = 0;
+	*out = b;
+	return 0;
+fail:
+	acc = 0;
+	secbuf_free(b);
+	return rc;
+}
+
+static void json_wipe_rec(json_t *j, int depth)
+{
+	const char *k;
+	json_t *v;
+	size_t i;
+
+	if (j == NULL || depth > 64)
+		return;
+	if (json_is_string(j)) {
+		explicit_bzero((char *)json_string_value(j), json_string_length(j));
+	} else if (json_is_object(j)) {
+		json_object_foreach(j, k, v) json_wipe_rec(v, depth + 1);
+	} else if (json_is_array(j)) {
+		json_array_foreach(j, i, v) json_wipe_rec(v, depth + 1);
+	}
+}
+
+void gcp_json_wipe(json_t *j)
+{
+	json_wipe_rec(j, 0);
+}
+
+int gcp_json_body(json_t *j, size_t max, struct secbuf **out)
+{
+	static const uint8_t zero[256];
+	struct secbuf *b = NULL;
+	size_t need;
+	int rc;
+
+	if (j == NULL)
+		return ERR_NOMEM;
+	need = json_dumpb(j, NULL, 0, JSON_COMPACT);
+	if (need == 0 || need > max) {
+		rc = need == 0 ? ERR_INVAL : ERR_TOOBIG;
+		goto out;
+	}
+	if ((rc = secbuf_new(&b, need)) != 0)
+		goto out;
+	while (b->len < need) {
+		size_t k = need - b->len < sizeof(zero) ? need - b->len : sizeof(zero);
+
+		if ((rc = secbuf_put(b, zero, k)) != 0)
+			goto out;
+	}
+	if (json_dumpb(j, (char *)b->data, need, JSON_COMPACT) != need) {
+		rc = ERR_INVAL;
+		goto out;
+	}
+	*out = b;
+	b = NULL;
+	rc = 0;
+out:
+	secbuf_free(b);
+	gcp_json_wipe(j);
+	json_decref(j);
+	return rc;
+}
+
+int gcp_label_value(const char *text, char out[GCP_LABEL_MAX + 1])
+{
+	size_t n = strlen(text), i;
+
+	for (i = 0; i < n && i < GCP_LABEL_MAX; i++) {
+		char ch = text[i];
+
+		if (ch >= 'A' && ch <= 'Z')
+			ch = (char)(ch - 'A' + 'a');
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' ||
+		      ch == '-'))
+			ch = '_';
+		out[i] = ch;
+	}
+	out[i] = '\0';
+	if (n > GCP_LABEL_MAX) {
+		uint8_t md[32];
+		unsigned int mdlen = 0;
+
+		if (EVP_Digest(text, n, md, &mdlen, EVP_sha256(), NULL) != 1)
+			return ERR_CRYPTO;
+		str_fmt(out + 54, GCP_LABEL_MAX + 1 - 54, "-%02x%02x%02x%02x", md[0], md[1], md[2],
+			md[3]);
+	}
+	return 0;
+}
+
+int gcp_owner_labels_merge(json_t *labels, const char *ns, const char *name, const char *kind)
+{
+	char lns[GCP_LABEL_MAX + 1], lname[GCP_LABEL_MAX + 1];
+
+	if (gcp_label_value(ns, lns) != 0 || gcp_label_value(name, lname) != 0)
+		return ERR_CRYPTO;
+	if (json_object_set_new(labels, PROVIDER_MANAGED_BY_KEY,
+				json_string(PROVIDER_MANAGED_BY_VALUE)) != 0 ||
+	    json_object_set_new(labels, GCP_LABEL_OWNER_NS, json_string(lns)) != 0 ||
+	    json_object_set_new(labels, GCP_LABEL_OWNER_NAME, json_string(lname)) != 0 ||
+	    json_object_set_new(labels, GCP_LABEL_KIND, json_string(kind)) != 0)
+		return ERR_NOMEM;
+	return 0;
+}
+
+json_t *gcp_owner_labels(const char *ns, const char *name, const char *kind)
+{
+	json_t *l = json_object();
+
+	if (l != NULL && gcp_owner_labels_merge(l, ns, name, kind) != 0) {
+		json_decref(l);
+		return NULL;
+	}
+	return l;
+}
+
+int gcp_owner_check(json_t *obj, const char *ns, const char *name, char *other, size_t osz)
+{
+	json_t *labels = json_object_get(obj, "labels");
+	const char *mb = json_string_value(json_object_get(labels, PROVIDER_MANAGED_BY_KEY));
+	const char *ann = json_string_value(
+	    json_object_get(json_object_get(obj, "annotations"), PROVIDER_OWNER_KEY));
+	const char *lns = json_string_value(json_object_get(labels, GCP_LABEL_OWNER_NS));
+	const char *lname = json_string_value(json_object_get(labels, GCP_LABEL_OWNER_NAME));
+	char ens[GCP_LABEL_MAX + 1], ename[GCP_LABEL_MAX + 1];
+
+	if (mb == NULL || strcmp(mb, PROVIDER_MANAGED_BY_VALUE) != 0)
+		return 0;
+	if (ann != NULL) {
+		size_t a = strlen(ns);
+
+		if (strncmp(ann, ns, a) == 0 && ann[a] == '/' && strcmp(ann + a + 1, name) == 0)
+			return 1;
+		str_fmt(other, osz, "%s", ann);
+		return -1;
+	}
+	if (gcp_label_value(ns, ens) != 0 || gcp_label_value(name, ename) != 0)
+		return -1;
+	if (lns != NULL && lname != NULL && strcmp(lns, ens) == 0 && strcmp(lname, ename) == 0)
+		return 1;
+	str_fmt(other, osz, "%s/%s", lns ? lns : "?", lname ? lname : "?");
+	return -1;
+}
+
+const char *gcp_owner_kind(json_t *obj)
+{
+	const char *k =
+	    json_string_value(json_object_get(json_object_get(obj, "labels"), GCP_LABEL_KIND));
+
+	return k != NULL && strcmp(k, "config") == 0 ? "config" : "secret";
+}
