@@ -25,7 +25,7 @@ struct aws_auth {
 	char *pod_url, *pod_token_file;        /* pod identity */
 	struct aws_creds given;                /* keys from the config's Secret */
 	char session_name[AWS_AUTH_SESSION_MAX];
-	struct aws_http *http;
+	struct cloud_http *http;
 	struct aws_creds creds;
 	int have;
 };
@@ -247,16 +247,16 @@ static void slist_wipe_free(struct curl_slist *l)
 	curl_slist_free_all(l);
 }
 
-static int perform_retry(struct aws_http *h, struct aws_http_req *r)
+static int perform_retry(struct cloud_http *h, struct cloud_http_req *r)
 {
 	struct aws_retry rt;
 	int rc = 0;
 
 	aws_retry_init(&rt, 0);
 	for (unsigned i = 0; i < AWS_AUTH_ATTEMPTS; i++) {
-		struct aws_http_req *one = r;
+		struct cloud_http_req *one = r;
 
-		if ((rc = aws_http_perform(h, &one, 1)) != 0)
+		if ((rc = cloud_http_perform(h, &one, 1)) != 0)
 			return rc;
 		if (!aws_retry_should(r->rc, r->status, r->errtype) || i + 1 == AWS_AUTH_ATTEMPTS)
 			break;
@@ -274,7 +274,7 @@ static int fetch_web_identity(struct aws_auth *a, struct aws_creds *c, struct er
 {
 	struct secbuf *tok = NULL, *body = NULL, *akid = NULL, *exp = NULL, *code = NULL;
 	struct curl_slist *hdr = NULL;
-	struct aws_http_req r = {0};
+	struct cloud_http_req r = {0};
 	char dur[16];
 	int rc;
 
@@ -296,7 +296,7 @@ static int fetch_web_identity(struct aws_auth *a, struct aws_creds *c, struct er
 		rc = ERR_NOMEM;
 		goto out;
 	}
-	r = (struct aws_http_req){.method = "POST", .url = a->sts_url, .headers = hdr,
+	r = (struct cloud_http_req){.method = "POST", .url = a->sts_url, .headers = hdr,
 				  .body = body->data, .body_len = body->len};
 	if ((rc = perform_retry(a->http, &r)) != 0)
 		goto out;
@@ -326,7 +326,7 @@ static int fetch_web_identity(struct aws_auth *a, struct aws_creds *c, struct er
 	}
 	rc = 0;
 out:
-	aws_http_req_reset(&r);
+	cloud_http_req_reset(&r);
 	slist_wipe_free(hdr);
 	secbuf_free(tok);
 	secbuf_free(body);
@@ -368,7 +368,7 @@ static int fetch_pod_identity(struct aws_auth *a, struct aws_creds *c, struct er
 {
 	struct secbuf *tok = NULL, *hv = NULL;
 	struct curl_slist *hdr = NULL;
-	struct aws_http_req r = {0};
+	struct cloud_http_req r = {0};
 	json_t *j = NULL, *exp;
 	int rc;
 
@@ -391,7 +391,7 @@ static int fetch_pod_identity(struct aws_auth *a, struct aws_creds *c, struct er
 			goto out;
 		}
 	}
-	r = (struct aws_http_req){.method = "GET", .url = a->pod_url, .headers = hdr};
+	r = (struct cloud_http_req){.method = "GET", .url = a->pod_url, .headers = hdr};
 	if ((rc = perform_retry(a->http, &r)) != 0)
 		goto out;
 	if (r.rc != 0 || r.status != 200 || r.resp == NULL) {
@@ -416,7 +416,7 @@ out:
 		json_wipe(j, 0);
 		json_decref(j);
 	}
-	aws_http_req_reset(&r);
+	cloud_http_req_reset(&r);
 	slist_wipe_free(hdr);
 	secbuf_free(tok);
 	secbuf_free(hv);

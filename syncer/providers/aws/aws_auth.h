@@ -17,7 +17,7 @@
 #include "common/err.h"
 #include "common/secbuf.h"
 #include "proto/msg.h"
-#include "syncer/providers/aws/aws_http.h"
+#include "syncer/providers/http/cloud_http.h"
 
 #define AWS_AUTH_REFRESH_MARGIN 300       /* seconds before expiry */
 #define AWS_AUTH_DURATION 3600            /* DurationSeconds asked of STS */
@@ -41,7 +41,7 @@ struct aws_creds {
 struct aws_auth_cfg {
 	const char *role_arn; /* job.provider.role_arn or NULL (AWS_ROLE_ARN is the fallback) */
 	const char *sts_url;  /* endpoint for AssumeRoleWithWebIdentity */
-	struct aws_http *http; /* borrowed, must outlive the auth */
+	struct cloud_http *http; /* borrowed, must outlive the auth */
 	/* keys from the config's Secret (copied), or NULL: key_id = access key id, secret =
 	 * secret access key, token = session token (optional) */
 	const struct msg_credentials *secret;

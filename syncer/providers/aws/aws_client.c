@@ -23,7 +23,7 @@ struct aws_client {
 	char *region;
 	char *url[AWS_SVC_N];
 	char *host[AWS_SVC_N]; /* authority as signed: host[:port] */
-	struct aws_http *http;
+	struct cloud_http *http;
 	struct aws_auth *auth;
 	struct aws_retry retry;
 	uint64_t requests;
@@ -123,7 +123,7 @@ int aws_client_new(const struct aws_client_cfg *cfg, struct aws_client **out,
 			goto fail;
 		}
 	}
-	if ((rc = aws_http_new(env("AWS_CA_BUNDLE"), &c->http)) != 0) {
+	if ((rc = cloud_http_new(env("AWS_CA_BUNDLE"), &c->http)) != 0) {
 		err_set(err, rc, "aws: cannot set up HTTP transport");
 		goto fail;
 	}
@@ -144,7 +144,7 @@ void aws_client_free(struct aws_client *c)
 	if (c == NULL)
 		return;
 	aws_auth_free(c->auth);
-	aws_http_free(c->http);
+	cloud_http_free(c->http);
 	for (int s = 0; s < AWS_SVC_N; s++) {
 		free(c->url[s]);
 		free(c->host[s]);
@@ -337,7 +337,7 @@ static void xml_text(const struct secbuf *b, const char *tag, char *dst, size_t 
 }
 
 /* Decodes an answer into call->rc/code/message/json. */
-static void decode_answer(struct aws_call *call, struct aws_http_req *r)
+static void decode_answer(struct aws_call *call, struct cloud_http_req *r)
 {
 	json_t *j = NULL;
 
@@ -403,8 +403,8 @@ static int expired_token(const struct aws_call *call)
 
 int aws_client_run(struct aws_client *c, struct aws_call *calls, size_t n, struct err_ctx *err)
 {
-	struct aws_http_req *reqs = xcalloc(AWS_CLIENT_WAVE, sizeof(*reqs));
-	struct aws_http_req *rp[AWS_CLIENT_WAVE];
+	struct cloud_http_req *reqs = xcalloc(AWS_CLIENT_WAVE, sizeof(*reqs));
+	struct cloud_http_req *rp[AWS_CLIENT_WAVE];
 	struct curl_slist *hdrs[AWS_CLIENT_WAVE] = {0};
 	size_t idx[AWS_CLIENT_WAVE];
 	size_t left = n;
@@ -464,7 +464,7 @@ int aws_client_run(struct aws_client *c, struct aws_call *calls, size_t n, struc
 
 			hdrs[k] = NULL;
 			rp[k] = &reqs[k];
-			reqs[k] = (struct aws_http_req){.method = "POST", .url = c->url[call->svc],
+			reqs[k] = (struct cloud_http_req){.method = "POST", .url = c->url[call->svc],
 							.body = call->body ? call->body->data : NULL,
 							.body_len = call->body ? call->body->len : 0};
 			if ((rc = build_request(c, cr, call, &hdrs[k])) != 0) {
@@ -475,7 +475,7 @@ int aws_client_run(struct aws_client *c, struct aws_call *calls, size_t n, struc
 			log_debug("aws.request", "%s.%s %s (attempt %u)", target_prefix[call->svc],
 				  call->action, call->name ? call->name : "", call->attempts + 1);
 		}
-		rc = aws_http_perform(c->http, rp, w);
+		rc = cloud_http_perform(c->http, rp, w);
 		for (size_t k = 0; k < w; k++) {
 			slist_wipe_free(hdrs[k]);
 			hdrs[k] = NULL;
@@ -487,7 +487,7 @@ int aws_client_run(struct aws_client *c, struct aws_call *calls, size_t n, struc
 		now = mono_ms();
 		for (size_t k = 0; k < w; k++) {
 			struct aws_call *call = &calls[idx[k]];
-			struct aws_http_req *r = &reqs[k];
+			struct cloud_http_req *r = &reqs[k];
 
 			call->attempts++;
 			c->requests++;
@@ -523,14 +523,14 @@ int aws_client_run(struct aws_client *c, struct aws_call *calls, size_t n, struc
 				call->done = 1;
 				left--;
 			}
-			aws_http_req_reset(r);
+			cloud_http_req_reset(r);
 		}
 	}
 	rc = 0;
 out:
 	for (size_t k = 0; k < AWS_CLIENT_WAVE; k++) {
 		slist_wipe_free(hdrs[k]);
-		aws_http_req_reset(&reqs[k]);
+		cloud_http_req_reset(&reqs[k]);
 	}
 	free(reqs);
 	return rc;

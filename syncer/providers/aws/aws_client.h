@@ -1,6 +1,6 @@
 /* aws_client.h — signed JSON 1.1 calls to Secrets Manager and SSM: endpoint and region
  * resolution, SigV4 signing per attempt, client-side rate limits and retries
- * (aws_retry.h), concurrent execution (aws_http.h), error decoding (botocore's rules:
+ * (aws_retry.h), concurrent execution (cloud_http.h), error decoding (botocore's rules:
  * __type after the last '#' and before ':', X-Amzn-ErrorType, or the XML Code moto sends
  * in auth mode). Request log at debug level: action and object name only. */
 #ifndef SMC_AWS_CLIENT_H
@@ -14,7 +14,7 @@
 #include "common/err.h"
 #include "common/secbuf.h"
 #include "syncer/providers/aws/aws_auth.h"
-#include "syncer/providers/aws/aws_http.h"
+#include "syncer/providers/http/cloud_http.h"
 #include "syncer/providers/aws/aws_retry.h"
 
 #define AWS_CLIENT_MAX_REQUEST ((size_t)1 << 20) /* bytes of one JSON request body */
@@ -37,7 +37,7 @@ struct aws_call {
 	/* out */
 	int rc;                /* 0 on 2xx; ERR_PERM (403), ERR_NOTFOUND, ERR_REMOTE, ERR_IO... */
 	long status;
-	char code[AWS_HTTP_ERRTYPE_MAX]; /* AWS error code, "" on success */
+	char code[CLOUD_HTTP_ERRTYPE_MAX]; /* AWS error code, "" on success */
 	char message[256];     /* AWS error message (from AWS; holds no value of ours) */
 	json_t *json;          /* parsed 2xx body (owned; strings wiped by aws_call_clear) */
 	unsigned attempts;

@@ -25,7 +25,7 @@ struct azure_token {
 
 struct azure_auth {
 	enum azure_auth_source src;
-	struct azure_http *http;
+	struct cloud_http *http;
 	char *token_url;       /* sources 1-3 */
 	char *client_id;       /* sources 1-3; IMDS: optional user-assigned identity */
 	struct secbuf *secret; /* sources 1 and 3 */
@@ -547,8 +547,8 @@ static void token_error(const struct secbuf *resp, char *dst, size_t dsz)
 static int fetch(struct azure_auth *a, const char *scope, int64_t now, struct azure_token *slot,
 		 struct err_ctx *err)
 {
-	struct azure_http_req req;
-	struct azure_http_req *rp = &req;
+	struct cloud_http_req req;
+	struct cloud_http_req *rp = &req;
 	struct curl_slist *hdrs = NULL;
 	struct secbuf *body = NULL;
 	char *url = NULL, code[64] = "";
@@ -558,14 +558,14 @@ static int fetch(struct azure_auth *a, const char *scope, int64_t now, struct az
 	if ((rc = build(a, scope, &url, &hdrs, &body, err)) != 0)
 		return rc;
 	for (attempt = 1; attempt <= AZURE_AUTH_ATTEMPTS; attempt++) {
-		req = (struct azure_http_req){.method = a->src == AZURE_AUTH_IMDS ? "GET" : "POST",
+		req = (struct cloud_http_req){.method = a->src == AZURE_AUTH_IMDS ? "GET" : "POST",
 					      .url = url,
 					      .headers = hdrs,
 					      .body = body->len ? body->data : NULL,
 					      .body_len = body->len};
 		log_debug("azure.token", "%s token for %s (attempt %d)",
 			  azure_auth_source_name(a->src), scope, attempt);
-		if ((rc = azure_http_perform(a->http, &rp, 1)) != 0) {
+		if ((rc = cloud_http_perform(a->http, &rp, 1)) != 0) {
 			err_set(err, rc, "azure: HTTP transport failed");
 			goto out;
 		}
@@ -577,7 +577,7 @@ static int fetch(struct azure_auth *a, const char *scope, int64_t now, struct az
 
 			if (req.retry_after > 0 && req.retry_after <= 5)
 				ts = (struct timespec){req.retry_after, 0};
-			azure_http_req_reset(&req);
+			cloud_http_req_reset(&req);
 			nanosleep(&ts, NULL);
 			continue;
 		}
@@ -607,7 +607,7 @@ static int fetch(struct azure_auth *a, const char *scope, int64_t now, struct az
 	slot->got = now;
 	str_copy(slot->scope, sizeof(slot->scope), scope);
 out:
-	azure_http_req_reset(&req);
+	cloud_http_req_reset(&req);
 	slist_wipe_free(hdrs);
 	secbuf_free(body);
 	free(url);

@@ -22,7 +22,7 @@
 #include "common/err.h"
 #include "common/secbuf.h"
 #include "proto/msg.h"
-#include "syncer/providers/azure/azure_http.h"
+#include "syncer/providers/http/cloud_http.h"
 
 #define AZURE_AUTH_MAX_SCOPES 4	      /* audiences cached per job */
 #define AZURE_AUTH_REFRESH_MARGIN 300 /* seconds before expiry a token is renewed */
@@ -42,7 +42,7 @@ struct azure_auth_cfg {
 	const struct msg_credentials *creds; /* the config's Secret, or NULL */
 	const char *tenant_id;		     /* spec tenantId or NULL */
 	const char *client_id;		     /* spec clientId or NULL */
-	struct azure_http *http;	     /* borrowed transport */
+	struct cloud_http *http;	     /* borrowed transport */
 };
 
 struct azure_auth;

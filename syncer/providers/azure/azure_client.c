@@ -12,7 +12,7 @@
 #define AZURE_CLIENT_WAVE 64 /* calls sent per round */
 
 struct azure_client {
-	struct azure_http *http;
+	struct cloud_http *http;
 	struct azure_auth *auth;
 	uint64_t rng;
 	uint64_t requests;
@@ -40,7 +40,7 @@ int azure_client_new(const struct azure_auth_cfg *acfg, struct azure_client **ou
 	/* AZURE_CA_BUNDLE: a CA file for a private endpoint (tests' TLS fake); else the system
 	 * store */
 	ca = getenv("AZURE_CA_BUNDLE");
-	if ((rc = azure_http_new(ca != NULL && ca[0] != '\0' ? ca : NULL, &c->http)) != 0) {
+	if ((rc = cloud_http_new(ca != NULL && ca[0] != '\0' ? ca : NULL, &c->http)) != 0) {
 		err_set(err, rc, "azure: cannot set up HTTP transport");
 		goto fail;
 	}
@@ -63,7 +63,7 @@ void azure_client_free(struct azure_client *c)
 	if (c == NULL)
 		return;
 	azure_auth_free(c->auth);
-	azure_http_free(c->http);
+	cloud_http_free(c->http);
 	free(c);
 }
 
@@ -260,7 +260,7 @@ out:
 }
 
 /* Decodes one answer into call->rc/code/inner/json. */
-static void decode_answer(struct azure_call *call, struct azure_http_req *r)
+static void decode_answer(struct azure_call *call, struct cloud_http_req *r)
 {
 	json_t *j = NULL;
 
@@ -336,8 +336,8 @@ out:
 int azure_client_run(struct azure_client *c, struct azure_call *calls, size_t n,
 		     struct err_ctx *err)
 {
-	struct azure_http_req *reqs = xcalloc(AZURE_CLIENT_WAVE, sizeof(*reqs));
-	struct azure_http_req *rp[AZURE_CLIENT_WAVE];
+	struct cloud_http_req *reqs = xcalloc(AZURE_CLIENT_WAVE, sizeof(*reqs));
+	struct cloud_http_req *rp[AZURE_CLIENT_WAVE];
 	struct curl_slist *hdrs[AZURE_CLIENT_WAVE] = {0};
 	size_t idx[AZURE_CLIENT_WAVE];
 	size_t left = n;
@@ -386,7 +386,7 @@ int azure_client_run(struct azure_client *c, struct azure_call *calls, size_t n,
 			}
 			rp[k] = &reqs[k];
 			reqs[k] =
-			    (struct azure_http_req){.method = call->method,
+			    (struct cloud_http_req){.method = call->method,
 						    .url = call->url,
 						    .body = call->body ? call->body->data : NULL,
 						    .body_len = call->body ? call->body->len : 0};
@@ -398,7 +398,7 @@ int azure_client_run(struct azure_client *c, struct azure_call *calls, size_t n,
 			log_debug("azure.request", "%s %s (attempt %u)", call->op,
 				  call->name ? call->name : "", call->attempts + 1);
 		}
-		rc = azure_http_perform(c->http, rp, w);
+		rc = cloud_http_perform(c->http, rp, w);
 		for (size_t k = 0; k < w; k++) {
 			slist_wipe_free(hdrs[k]);
 			hdrs[k] = NULL;
@@ -410,7 +410,7 @@ int azure_client_run(struct azure_client *c, struct azure_call *calls, size_t n,
 		now = mono_ms();
 		for (size_t k = 0; k < w; k++) {
 			struct azure_call *call = &calls[idx[k]];
-			struct azure_http_req *r = &reqs[k];
+			struct cloud_http_req *r = &reqs[k];
 
 			call->attempts++;
 			c->requests++;
@@ -444,14 +444,14 @@ int azure_client_run(struct azure_client *c, struct azure_call *calls, size_t n,
 				call->done = 1;
 				left--;
 			}
-			azure_http_req_reset(r);
+			cloud_http_req_reset(r);
 		}
 	}
 	rc = 0;
 out:
 	for (size_t k = 0; k < AZURE_CLIENT_WAVE; k++) {
 		slist_wipe_free(hdrs[k]);
-		azure_http_req_reset(&reqs[k]);
+		cloud_http_req_reset(&reqs[k]);
 	}
 	free(reqs);
 	return rc;

@@ -1,5 +1,5 @@
 /* azure_client.h — authorised, retried JSON calls to Key Vault and App Configuration:
- * a bearer token per scope (azure_auth.h), concurrent execution (azure_http.h), retries of
+ * a bearer token per scope (azure_auth.h), concurrent execution (cloud_http.h), retries of
  * transport failures, 429, 500, 502, 503 and 504 with full-jitter exponential backoff
  * (at least Retry-After), one token refresh after a 401, and error decoding (Key Vault's
  * {"error":{"code","innererror":{"code"}}} and App Configuration's problem+json).
@@ -16,7 +16,7 @@
 #include "common/err.h"
 #include "common/secbuf.h"
 #include "syncer/providers/azure/azure_auth.h"
-#include "syncer/providers/azure/azure_http.h"
+#include "syncer/providers/http/cloud_http.h"
 
 #define AZURE_CLIENT_MAX_REQUEST ((size_t)1 << 20) /* bytes of one JSON request body */
 #define AZURE_RETRY_MAX_ATTEMPTS 6		   /* first try + 5 retries */

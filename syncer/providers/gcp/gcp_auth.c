@@ -25,7 +25,7 @@ struct gcp_auth {
 	struct gcp_sa_key key; /* SECRET / FILE */
 	char *origin;	       /* what the key came from, for errors */
 	char *metadata_url;    /* METADATA */
-	struct gcp_http *http; /* borrowed */
+	struct cloud_http *http; /* borrowed */
 	struct secbuf *token;
 	int64_t expires, refresh_at; /* seconds since the epoch */
 	unsigned fetches;
@@ -209,7 +209,7 @@ out:
 	return rc;
 }
 
-int gcp_auth_new(const struct msg_credentials *creds, struct gcp_http *http, struct gcp_auth **out,
+int gcp_auth_new(const struct msg_credentials *creds, struct cloud_http *http, struct gcp_auth **out,
 		 struct err_ctx *err)
 {
 	struct gcp_auth *a = xcalloc(1, sizeof(*a));
@@ -346,8 +346,8 @@ static int fetch(struct gcp_auth *a, int64_t now, struct err_ctx *err)
 {
 	static const char grant[] =
 	    "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion=";
-	struct gcp_http_req req = {.retry_after = -1};
-	struct gcp_http_req *rp = &req;
+	struct cloud_http_req req = {.retry_after = -1};
+	struct cloud_http_req *rp = &req;
 	struct secbuf *jwt = NULL, *body = NULL;
 	struct curl_slist *h = NULL;
 	int rc;
@@ -381,7 +381,7 @@ static int fetch(struct gcp_auth *a, int64_t now, struct err_ctx *err)
 
 			nanosleep(&ts, NULL);
 		}
-		if ((rc = gcp_http_perform(a->http, &rp, 1)) != 0) {
+		if ((rc = cloud_http_perform(a->http, &rp, 1)) != 0) {
 			err_set(err, rc, "gcp: HTTP transport failed");
 			goto out;
 		}
@@ -403,7 +403,7 @@ static int fetch(struct gcp_auth *a, int64_t now, struct err_ctx *err)
 	}
 	rc = take_token(a, req.resp, now, err);
 out:
-	gcp_http_req_reset(&req);
+	cloud_http_req_reset(&req);
 	curl_slist_free_all(h);
 	secbuf_free(jwt);
 	secbuf_free(body);

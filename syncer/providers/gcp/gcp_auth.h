@@ -21,7 +21,7 @@
 #include "common/err.h"
 #include "common/secbuf.h"
 #include "proto/msg.h"
-#include "syncer/providers/gcp/gcp_http.h"
+#include "syncer/providers/http/cloud_http.h"
 
 #define GCP_AUTH_SCOPE "https://www.googleapis.com/auth/cloud-platform"
 #define GCP_AUTH_DEFAULT_TOKEN_URI "https://oauth2.googleapis.com/token"
@@ -53,7 +53,7 @@ struct gcp_auth;
 
 /* Chooses the source (reads the key file now). http is borrowed and must outlive the auth.
  * Owned out-parameter (gcp_auth_free). */
-int gcp_auth_new(const struct msg_credentials *creds, struct gcp_http *http, struct gcp_auth **out,
+int gcp_auth_new(const struct msg_credentials *creds, struct cloud_http *http, struct gcp_auth **out,
 		 struct err_ctx *err);
 void gcp_auth_free(struct gcp_auth *a);
 /* A valid access token at time now (seconds since the epoch), fetched when needed.

@@ -37,7 +37,7 @@ struct bucket {
 struct gcp_client {
 	char *project;
 	char *base[GCP_API_N]; /* ends with '/' */
-	struct gcp_http *http;
+	struct cloud_http *http;
 	struct gcp_auth *auth;
 	struct bucket buckets[GCP_CLIENT_MAX_BUCKETS];
 	size_t nb;
@@ -168,7 +168,7 @@ int gcp_client_new(const struct gcp_client_cfg *cfg, struct gcp_client **out, st
 		if ((c->base[a] = xstrdup(buf)) == NULL)
 			goto fail;
 	}
-	if ((rc = gcp_http_new(ca != NULL && ca[0] ? ca : NULL, &c->http)) != 0) {
+	if ((rc = cloud_http_new(ca != NULL && ca[0] ? ca : NULL, &c->http)) != 0) {
 		err_set(err, rc, "gcp: cannot set up HTTP transport");
 		goto fail;
 	}
@@ -188,7 +188,7 @@ void gcp_client_free(struct gcp_client *c)
 	if (c == NULL)
 		return;
 	gcp_auth_free(c->auth);
-	gcp_http_free(c->http);
+	cloud_http_free(c->http);
 	for (int a = 0; a < GCP_API_N; a++)
 		free(c->base[a]);
 	free(c->project);
@@ -276,7 +276,7 @@ out:
 	return rc;
 }
 
-static void decode_answer(struct gcp_call *call, struct gcp_http_req *r)
+static void decode_answer(struct gcp_call *call, struct cloud_http_req *r)
 {
 	json_t *j = NULL, *e;
 
@@ -332,7 +332,7 @@ out:
 	}
 }
 
-static int should_retry(const struct gcp_call *call, const struct gcp_http_req *r)
+static int should_retry(const struct gcp_call *call, const struct cloud_http_req *r)
 {
 	if (r->rc != 0)
 		return !call->once_on_5xx;
@@ -345,9 +345,9 @@ static int should_retry(const struct gcp_call *call, const struct gcp_http_req *
 
 int gcp_client_run(struct gcp_client *c, struct gcp_call *calls, size_t n, struct err_ctx *err)
 {
-	struct gcp_http_req *reqs = xcalloc(GCP_CLIENT_WAVE, sizeof(*reqs));
+	struct cloud_http_req *reqs = xcalloc(GCP_CLIENT_WAVE, sizeof(*reqs));
 	char(*urls)[GCP_MAX_URL] = xcalloc(GCP_CLIENT_WAVE, GCP_MAX_URL);
-	struct gcp_http_req *rp[GCP_CLIENT_WAVE];
+	struct cloud_http_req *rp[GCP_CLIENT_WAVE];
 	struct curl_slist *hdrs = NULL;
 	size_t idx[GCP_CLIENT_WAVE];
 	size_t left = n;
@@ -417,7 +417,7 @@ int gcp_client_run(struct gcp_client *c, struct gcp_call *calls, size_t n, struc
 			}
 			rp[k] = &reqs[k];
 			reqs[k] =
-			    (struct gcp_http_req){.method = call->method,
+			    (struct cloud_http_req){.method = call->method,
 						  .url = urls[k],
 						  .headers = hdrs,
 						  .body = call->body ? call->body->data : NULL,
@@ -426,7 +426,7 @@ int gcp_client_run(struct gcp_client *c, struct gcp_call *calls, size_t n, struc
 			log_debug("gcp.request", "%s %s (attempt %u)", call->op, call->path,
 				  call->attempts + 1);
 		}
-		rc = gcp_http_perform(c->http, rp, w);
+		rc = cloud_http_perform(c->http, rp, w);
 		slist_wipe_free(hdrs);
 		hdrs = NULL;
 		if (rc != 0) {
@@ -436,7 +436,7 @@ int gcp_client_run(struct gcp_client *c, struct gcp_call *calls, size_t n, struc
 		now = mono_ms();
 		for (size_t k = 0; k < w; k++) {
 			struct gcp_call *call = &calls[idx[k]];
-			struct gcp_http_req *r = &reqs[k];
+			struct cloud_http_req *r = &reqs[k];
 
 			call->attempts++;
 			c->requests++;
@@ -469,7 +469,7 @@ int gcp_client_run(struct gcp_client *c, struct gcp_call *calls, size_t n, struc
 				call->done = 1;
 				left--;
 			}
-			gcp_http_req_reset(r);
+			cloud_http_req_reset(r);
 		}
 	}
 	rc = 0;
@@ -477,7 +477,7 @@ out:
 	slist_wipe_free(hdrs);
 	if (reqs != NULL) {
 		for (size_t k = 0; k < GCP_CLIENT_WAVE; k++)
-			gcp_http_req_reset(&reqs[k]);
+			cloud_http_req_reset(&reqs[k]);
 	}
 	free(reqs);
 	free(urls);

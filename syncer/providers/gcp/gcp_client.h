@@ -3,7 +3,7 @@
  * (gcp_auth.h; a 401 renews the token once), a token bucket per API method class sized
  * from the published per-minute quotas, full-jitter exponential backoff on 429, 5xx and
  * transport failures honouring Retry-After, concurrent execution over reused connections
- * (gcp_http.h), and Google error decoding ({"error":{"code","status","message"}}). The
+ * (cloud_http.h), and Google error decoding ({"error":{"code","status","message"}}). The
  * request log (debug) names the method and the resource, never a body or a token.
  * TLS: the system CA store, or the bundle SSL_CERT_FILE names (the sandboxed syncer can read
  * it only under /etc/ssl or next to GOOGLE_APPLICATION_CREDENTIALS). */
@@ -19,7 +19,7 @@
 #include "common/secbuf.h"
 #include "proto/msg.h"
 #include "syncer/providers/gcp/gcp_auth.h"
-#include "syncer/providers/gcp/gcp_http.h"
+#include "syncer/providers/http/cloud_http.h"
 
 #define GCP_CLIENT_MAX_REQUEST ((size_t)1 << 20) /* bytes of one JSON request body */
 #define GCP_CLIENT_MAX_PATH 1024

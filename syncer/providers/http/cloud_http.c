@@ -1,5 +1,6 @@
-/* azure_http.c — pooled libcurl easy handles under one multi handle (any method). */
-#include "syncer/providers/azure/azure_http.h"
+/* cloud_http.c — pooled libcurl easy handles under one multi handle (any method), shared by
+ * the cloud providers. */
+#include "syncer/providers/http/cloud_http.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -9,22 +10,22 @@
 #include "common/str.h"
 #include "common/xmalloc.h"
 
-struct azure_http {
+struct cloud_http {
 	CURLM *multi;
-	CURL *pool[AZURE_HTTP_MAX_PARALLEL];
+	CURL *pool[CLOUD_HTTP_MAX_PARALLEL];
 	char *ca_file;
 };
 
 static size_t on_body(char *p, size_t size, size_t nmemb, void *arg)
 {
-	struct azure_http_req *r = arg;
+	struct cloud_http_req *r = arg;
 	size_t n;
 
 	if (!size_mul(size, nmemb, &n))
 		return 0;
 	if (n == 0)
 		return 0;
-	if (r->resp == NULL && secbuf_new(&r->resp, AZURE_HTTP_MAX_RESPONSE) != 0)
+	if (r->resp == NULL && secbuf_new(&r->resp, CLOUD_HTTP_MAX_RESPONSE) != 0)
 		return 0;
 	if (secbuf_put(r->resp, p, n) != 0)
 		return 0; /* over the limit: curl aborts with CURLE_WRITE_ERROR */
@@ -44,7 +45,7 @@ static void header_value(const char *p, size_t n, const char *name, char *dst, s
 	dst[j] = '\0';
 }
 
-long azure_http_retry_after(const char *v)
+long cloud_http_retry_after(const char *v)
 {
 	int64_t s;
 
@@ -55,13 +56,13 @@ long azure_http_retry_after(const char *v)
 
 static size_t on_header(char *p, size_t size, size_t nmemb, void *arg)
 {
-	struct azure_http_req *r = arg;
+	struct cloud_http_req *r = arg;
 	size_t n = size * nmemb;
 	char v[64] = "", ms[64] = "";
 
 	header_value(p, n, "retry-after", v, sizeof(v));
 	if (v[0] != '\0')
-		r->retry_after = azure_http_retry_after(v);
+		r->retry_after = cloud_http_retry_after(v);
 	header_value(p, n, "retry-after-ms", ms, sizeof(ms));
 	if (ms[0] != '\0') {
 		int64_t m;
@@ -70,12 +71,14 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *arg)
 			r->retry_after = (long)((m + 999) / 1000);
 	}
 	header_value(p, n, "etag", r->etag, sizeof(r->etag));
+	header_value(p, n, "x-amzn-errortype", r->errtype, sizeof(r->errtype));
+	r->errtype[strcspn(r->errtype, ":")] = '\0';
 	return n;
 }
 
-int azure_http_new(const char *ca_file, struct azure_http **out)
+int cloud_http_new(const char *ca_file, struct cloud_http **out)
 {
-	struct azure_http *h = xcalloc(1, sizeof(*h));
+	struct cloud_http *h = xcalloc(1, sizeof(*h));
 	int rc = ERR_NOMEM;
 
 	if (h == NULL)
@@ -86,25 +89,25 @@ int azure_http_new(const char *ca_file, struct azure_http **out)
 	}
 	if ((h->multi = curl_multi_init()) == NULL)
 		goto out;
-	curl_multi_setopt(h->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)AZURE_HTTP_MAX_PARALLEL);
+	curl_multi_setopt(h->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)CLOUD_HTTP_MAX_PARALLEL);
 	if (ca_file != NULL && (h->ca_file = xstrdup(ca_file)) == NULL)
 		goto out;
-	for (size_t i = 0; i < AZURE_HTTP_MAX_PARALLEL; i++) {
+	for (size_t i = 0; i < CLOUD_HTTP_MAX_PARALLEL; i++) {
 		if ((h->pool[i] = curl_easy_init()) == NULL)
 			goto out;
 	}
 	*out = h;
 	return 0;
 out:
-	azure_http_free(h);
+	cloud_http_free(h);
 	return rc;
 }
 
-void azure_http_free(struct azure_http *h)
+void cloud_http_free(struct cloud_http *h)
 {
 	if (h == NULL)
 		return;
-	for (size_t i = 0; i < AZURE_HTTP_MAX_PARALLEL; i++) {
+	for (size_t i = 0; i < CLOUD_HTTP_MAX_PARALLEL; i++) {
 		if (h->pool[i] != NULL)
 			curl_easy_cleanup(h->pool[i]);
 	}
@@ -114,7 +117,7 @@ void azure_http_free(struct azure_http *h)
 	free(h);
 }
 
-void azure_http_req_reset(struct azure_http_req *r)
+void cloud_http_req_reset(struct cloud_http_req *r)
 {
 	secbuf_free(r->resp);
 	r->resp = NULL;
@@ -122,20 +125,21 @@ void azure_http_req_reset(struct azure_http_req *r)
 	r->status = 0;
 	r->retry_after = -1;
 	r->etag[0] = '\0';
+	r->errtype[0] = '\0';
 	r->curl_error[0] = '\0';
 }
 
-static int setup(struct azure_http *h, CURL *e, struct azure_http_req *r)
+static int setup(struct cloud_http *h, CURL *e, struct cloud_http_req *r)
 {
 	/* curl_easy_reset keeps the connection and DNS caches (they live in the multi). */
 	curl_easy_reset(e);
-	azure_http_req_reset(r);
+	cloud_http_req_reset(r);
 	if (curl_easy_setopt(e, CURLOPT_URL, r->url) != CURLE_OK)
 		return ERR_INVAL;
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, AZURE_HTTP_CONNECT_TIMEOUT_MS);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, AZURE_HTTP_TIMEOUT_MS);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, CLOUD_HTTP_CONNECT_TIMEOUT_MS);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, CLOUD_HTTP_TIMEOUT_MS);
 	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->headers);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
@@ -164,9 +168,9 @@ static int setup(struct azure_http *h, CURL *e, struct azure_http_req *r)
 	return 0;
 }
 
-int azure_http_perform(struct azure_http *h, struct azure_http_req **reqs, size_t n)
+int cloud_http_perform(struct cloud_http *h, struct cloud_http_req **reqs, size_t n)
 {
-	CURL *busy[AZURE_HTTP_MAX_PARALLEL] = {0};
+	CURL *busy[CLOUD_HTTP_MAX_PARALLEL] = {0};
 	size_t next = 0, active = 0;
 	int running = 0, rc = 0;
 
@@ -174,7 +178,7 @@ int azure_http_perform(struct azure_http *h, struct azure_http_req **reqs, size_
 		CURLMsg *m;
 		int left;
 
-		for (size_t i = 0; i < AZURE_HTTP_MAX_PARALLEL && next < n; i++) {
+		for (size_t i = 0; i < CLOUD_HTTP_MAX_PARALLEL && next < n; i++) {
 			if (busy[i] != NULL)
 				continue;
 			if (setup(h, h->pool[i], reqs[next]) != 0) {
@@ -197,7 +201,7 @@ int azure_http_perform(struct azure_http *h, struct azure_http_req **reqs, size_
 			goto out;
 		}
 		while ((m = curl_multi_info_read(h->multi, &left)) != NULL) {
-			struct azure_http_req *r = NULL;
+			struct cloud_http_req *r = NULL;
 
 			if (m->msg != CURLMSG_DONE)
 				continue;
@@ -214,7 +218,7 @@ int azure_http_perform(struct azure_http *h, struct azure_http_req **reqs, size_
 						 curl_easy_strerror(m->data.result));
 			}
 			curl_multi_remove_handle(h->multi, m->easy_handle);
-			for (size_t i = 0; i < AZURE_HTTP_MAX_PARALLEL; i++) {
+			for (size_t i = 0; i < CLOUD_HTTP_MAX_PARALLEL; i++) {
 				if (busy[i] == m->easy_handle)
 					busy[i] = NULL;
 			}
@@ -226,7 +230,7 @@ int azure_http_perform(struct azure_http *h, struct azure_http_req **reqs, size_
 		}
 	}
 out:
-	for (size_t i = 0; i < AZURE_HTTP_MAX_PARALLEL; i++) {
+	for (size_t i = 0; i < CLOUD_HTTP_MAX_PARALLEL; i++) {
 		if (busy[i] != NULL)
 			curl_multi_remove_handle(h->multi, busy[i]);
 	}
