@@ -15,6 +15,7 @@
 #include "common/str.h"
 #include "common/xmalloc.h"
 #include "syncer/providers/aws/aws_retry.h"
+#include "syncer/providers/http/cloud_json.h"
 
 #define AWS_AUTH_ATTEMPTS 3
 #define AWS_AUTH_SESSION_MAX 64
@@ -345,25 +346,6 @@ static int json_secbuf(json_t *o, const char *k, struct secbuf **out)
 	return secbuf_from(out, json_string_value(v), json_string_length(v));
 }
 
-static void json_wipe(json_t *j, int depth)
-{
-	const char *k;
-	json_t *v;
-	size_t i;
-
-	if (j == NULL || depth > 32)
-		return;
-	if (json_is_string(j)) {
-		explicit_bzero((char *)json_string_value(j), json_string_length(j));
-	} else if (json_is_object(j)) {
-		json_object_foreach(j, k, v)
-			json_wipe(v, depth + 1);
-	} else if (json_is_array(j)) {
-		json_array_foreach(j, i, v)
-			json_wipe(v, depth + 1);
-	}
-}
-
 static int fetch_pod_identity(struct aws_auth *a, struct aws_creds *c, struct err_ctx *err)
 {
 	struct secbuf *tok = NULL, *hv = NULL;
@@ -413,7 +395,7 @@ static int fetch_pod_identity(struct aws_auth *a, struct aws_creds *c, struct er
 	rc = 0;
 out:
 	if (j != NULL) {
-		json_wipe(j, 0);
+		cloud_json_wipe(j);
 		json_decref(j);
 	}
 	cloud_http_req_reset(&r);

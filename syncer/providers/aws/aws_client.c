@@ -10,6 +10,7 @@
 #include "common/str.h"
 #include "common/xmalloc.h"
 #include "syncer/providers/aws/sigv4.h"
+#include "syncer/providers/http/cloud_json.h"
 
 #define AWS_CLIENT_WAVE 64     /* calls signed and sent per round */
 #define AWS_CLIENT_HDR_MAX 160 /* bytes of one non-secret header line */
@@ -163,65 +164,9 @@ uint64_t aws_client_requests(const struct aws_client *c)
 	return c->requests;
 }
 
-static void json_wipe_rec(json_t *j, int depth)
-{
-	const char *k;
-	json_t *v;
-	size_t i;
-
-	if (j == NULL || depth > 64)
-		return;
-	if (json_is_string(j)) {
-		explicit_bzero((char *)json_string_value(j), json_string_length(j));
-	} else if (json_is_object(j)) {
-		json_object_foreach(j, k, v)
-			json_wipe_rec(v, depth + 1);
-	} else if (json_is_array(j)) {
-		json_array_foreach(j, i, v)
-			json_wipe_rec(v, depth + 1);
-	}
-}
-
-void aws_json_wipe(json_t *j)
-{
-	json_wipe_rec(j, 0);
-}
-
 int aws_json_body(json_t *req, struct secbuf **out)
 {
-	struct secbuf *b = NULL;
-	size_t need;
-	int rc;
-
-	if (req == NULL)
-		return ERR_NOMEM;
-	need = json_dumpb(req, NULL, 0, JSON_COMPACT);
-	if (need == 0 || need > AWS_CLIENT_MAX_REQUEST) {
-		rc = need == 0 ? ERR_INVAL : ERR_TOOBIG;
-		goto out;
-	}
-	if ((rc = secbuf_new(&b, need)) != 0)
-		goto out;
-	/* grow the locked buffer to need bytes, then let jansson write into it */
-	while (b->len < need) {
-		static const uint8_t zero[256];
-		size_t n = need - b->len < sizeof(zero) ? need - b->len : sizeof(zero);
-
-		if ((rc = secbuf_put(b, zero, n)) != 0)
-			goto out;
-	}
-	if (json_dumpb(req, (char *)b->data, need, JSON_COMPACT) != need) {
-		rc = ERR_INVAL;
-		goto out;
-	}
-	*out = b;
-	b = NULL;
-	rc = 0;
-out:
-	secbuf_free(b);
-	aws_json_wipe(req);
-	json_decref(req);
-	return rc;
+	return cloud_json_body(req, AWS_CLIENT_MAX_REQUEST, out);
 }
 
 void aws_call_clear(struct aws_call *call)
@@ -229,7 +174,7 @@ void aws_call_clear(struct aws_call *call)
 	secbuf_free(call->body);
 	call->body = NULL;
 	if (call->json != NULL) {
-		aws_json_wipe(call->json);
+		cloud_json_wipe(call->json);
 		json_decref(call->json);
 		call->json = NULL;
 	}
@@ -390,7 +335,7 @@ static void decode_answer(struct aws_call *call, struct cloud_http_req *r)
 		call->rc = ERR_REMOTE;
 out:
 	if (j != NULL) {
-		aws_json_wipe(j);
+		cloud_json_wipe(j);
 		json_decref(j);
 	}
 }

@@ -63,12 +63,8 @@ int aws_client_run(struct aws_client *c, struct aws_call *calls, size_t n,
 /* One call; returns its rc (err says which action and name failed). */
 int aws_client_call(struct aws_client *c, struct aws_call *call, struct err_ctx *err);
 
-/* Serialises req (compact JSON) into a new secbuf body, then wipes every string of req and
- * releases it (transfer of req, even on failure). */
+/* cloud_json_body with the AWS request cap (transfer of req, even on failure). */
 int aws_json_body(json_t *req, struct secbuf **out);
-/* Wipes every string inside j (recursively) — used before json_decref on answers that
- * carry secret values. */
-void aws_json_wipe(json_t *j);
 /* Frees body and json (wiping both) and resets the out fields. */
 void aws_call_clear(struct aws_call *call);
 

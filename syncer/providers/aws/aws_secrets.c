@@ -12,6 +12,7 @@
 
 #include "common/str.h"
 #include "common/xmalloc.h"
+#include "syncer/providers/http/cloud_json.h"
 
 enum sm_state {
 	SM_NEW = 0,      /* not owned: create */
@@ -588,7 +589,7 @@ static int put_changed(struct sm_ctx *x, struct err_ctx *err)
 		req = json_pack("{s:s,s:s}", "SecretId", it->d->name, "ClientRequestToken", tok);
 		if (req == NULL || (rc = put_value(req, it->d->value)) != 0) {
 			rc = rc ? rc : ERR_NOMEM;
-			aws_json_wipe(req);
+			cloud_json_wipe(req);
 			json_decref(req);
 			goto out;
 		}
@@ -735,7 +736,7 @@ static int create_new(struct sm_ctx *x, struct err_ctx *err)
 				"managed by secret-manager-controller");
 		if (req == NULL || (rc = put_value(req, it->d->value)) != 0) {
 			rc = rc ? rc : ERR_NOMEM;
-			aws_json_wipe(req);
+			cloud_json_wipe(req);
 			json_decref(req);
 			goto out;
 		}

@@ -8,6 +8,7 @@
 #include "common/log.h"
 #include "common/str.h"
 #include "common/xmalloc.h"
+#include "syncer/providers/http/cloud_json.h"
 
 #define AZURE_CLIENT_WAVE 64 /* calls sent per round */
 
@@ -104,68 +105,15 @@ int azure_retry_should(int rc, long status)
 	return status == 429 || status == 500 || status == 502 || status == 503 || status == 504;
 }
 
-static void json_wipe_rec(json_t *j, int depth)
-{
-	const char *k;
-	json_t *v;
-	size_t i;
-
-	if (j == NULL || depth > 64)
-		return;
-	if (json_is_string(j)) {
-		explicit_bzero((char *)json_string_value(j), json_string_length(j));
-	} else if (json_is_object(j)) {
-		json_object_foreach(j, k, v) json_wipe_rec(v, depth + 1);
-	} else if (json_is_array(j)) {
-		json_array_foreach(j, i, v) json_wipe_rec(v, depth + 1);
-	}
-}
-
-void azure_json_wipe(json_t *j)
-{
-	json_wipe_rec(j, 0);
-}
-
 int azure_json_body(json_t *j, struct secbuf **out)
 {
-	struct secbuf *b = NULL;
-	size_t need;
-	int rc;
-
-	if (j == NULL)
-		return ERR_NOMEM;
-	need = json_dumpb(j, NULL, 0, JSON_COMPACT);
-	if (need == 0 || need > AZURE_CLIENT_MAX_REQUEST) {
-		rc = need == 0 ? ERR_INVAL : ERR_TOOBIG;
-		goto out;
-	}
-	if ((rc = secbuf_new(&b, need)) != 0)
-		goto out;
-	while (b->len < need) {
-		static const uint8_t zero[256];
-		size_t n = need - b->len < sizeof(zero) ? need - b->len : sizeof(zero);
-
-		if ((rc = secbuf_put(b, zero, n)) != 0)
-			goto out;
-	}
-	if (json_dumpb(j, (char *)b->data, need, JSON_COMPACT) != need) {
-		rc = ERR_INVAL;
-		goto out;
-	}
-	*out = b;
-	b = NULL;
-	rc = 0;
-out:
-	secbuf_free(b);
-	azure_json_wipe(j);
-	json_decref(j);
-	return rc;
+	return cloud_json_body(j, AZURE_CLIENT_MAX_REQUEST, out);
 }
 
 void azure_call_reset(struct azure_call *call)
 {
 	if (call->json != NULL) {
-		azure_json_wipe(call->json);
+		cloud_json_wipe(call->json);
 		json_decref(call->json);
 		call->json = NULL;
 	}
@@ -328,7 +276,7 @@ static void decode_answer(struct azure_call *call, struct cloud_http_req *r)
 		call->rc = ERR_REMOTE;
 out:
 	if (j != NULL) {
-		azure_json_wipe(j);
+		cloud_json_wipe(j);
 		json_decref(j);
 	}
 }
@@ -417,7 +365,7 @@ int azure_client_run(struct azure_client *c, struct azure_call *calls, size_t n,
 			call->code[0] = '\0';
 			call->inner[0] = '\0';
 			if (call->json != NULL) {
-				azure_json_wipe(call->json);
+				cloud_json_wipe(call->json);
 				json_decref(call->json);
 				call->json = NULL;
 			}

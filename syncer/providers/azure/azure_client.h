@@ -71,11 +71,9 @@ void azure_call_reset(struct azure_call *call);
  * transport error): the reason of a failed item. Never holds a value. */
 void azure_call_reason(const struct azure_call *call, char *dst, size_t dsz);
 
-/* Serialises j (compact) into a new secbuf, then wipes every string of j and releases it
- * (transfer of j, even on failure). */
+/* cloud_json_body with the Azure request cap (transfer of j, even on failure). */
 int azure_json_body(json_t *j, struct secbuf **out);
-/* Wipes every string inside j (recursively). */
-void azure_json_wipe(json_t *j);
+
 
 /* Milliseconds to wait before retry number attempt (1 = first retry): uniform in
  * [0, min(cap, base * 2^attempt)], at least retry_after seconds when >= 0. rng: state. */

@@ -17,6 +17,7 @@
 #include "common/str.h"
 #include "common/xmalloc.h"
 #include "syncer/providers/gcp/gcp_codec.h"
+#include "syncer/providers/http/cloud_json.h"
 
 #define GCP_AUTH_MAX_URL 512
 
@@ -89,7 +90,7 @@ int gcp_sa_key_parse(const uint8_t *json, size_t n, const char *origin, struct g
 	rc = 0;
 out:
 	gcp_sa_key_clear(&k);
-	gcp_json_wipe(j);
+	cloud_json_wipe(j);
 	json_decref(j);
 	return rc;
 }
@@ -324,7 +325,7 @@ static int take_token(struct gcp_auth *a, const struct secbuf *resp, int64_t now
 	}
 	a->fetches++;
 out:
-	gcp_json_wipe(j);
+	cloud_json_wipe(j);
 	json_decref(j);
 	return rc;
 }

@@ -9,6 +9,7 @@
 #include "common/str.h"
 #include "common/xmalloc.h"
 #include "syncer/providers/gcp/gcp_codec.h"
+#include "syncer/providers/http/cloud_json.h"
 
 #define GCP_CLIENT_WAVE 64 /* calls sent per round */
 #define GCP_MAX_URL (GCP_CLIENT_MAX_PATH + 1024)
@@ -210,7 +211,7 @@ void gcp_call_clear(struct gcp_call *call)
 	secbuf_free(call->body);
 	call->body = NULL;
 	if (call->json != NULL) {
-		gcp_json_wipe(call->json);
+		cloud_json_wipe(call->json);
 		json_decref(call->json);
 		call->json = NULL;
 	}
@@ -327,7 +328,7 @@ static void decode_answer(struct gcp_call *call, struct cloud_http_req *r)
 	}
 out:
 	if (j != NULL) {
-		gcp_json_wipe(j);
+		cloud_json_wipe(j);
 		json_decref(j);
 	}
 }
@@ -443,7 +444,7 @@ int gcp_client_run(struct gcp_client *c, struct gcp_call *calls, size_t n, struc
 			call->code[0] = '\0';
 			call->message[0] = '\0';
 			if (call->json != NULL) {
-				gcp_json_wipe(call->json);
+				cloud_json_wipe(call->json);
 				json_decref(call->json);
 				call->json = NULL;
 			}

@@ -38,11 +38,6 @@ int gcp_b64_encode(const void *p, size_t n, int url, struct secbuf **out);
  * malformed text. Owned out-parameter. */
 int gcp_b64_decode(const char *s, size_t n, size_t max, struct secbuf **out);
 
-/* Wipes every string inside j (recursively), before json_decref on trees with secrets. */
-void gcp_json_wipe(json_t *j);
-/* Serialises j compactly into a new secbuf, then wipes and releases j (transfer of j, even
- * on failure). Owned out-parameter. */
-int gcp_json_body(json_t *j, size_t max, struct secbuf **out);
 
 /* text as a label value (see above) into out[GCP_LABEL_MAX + 1]. */
 int gcp_label_value(const char *text, char out[GCP_LABEL_MAX + 1]);

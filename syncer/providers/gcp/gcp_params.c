@@ -11,6 +11,7 @@
 #include "common/xmalloc.h"
 #include "syncer/providers/gcp/gcp_codec.h"
 #include "syncer/providers/gcp/gcp_secrets.h"
+#include "syncer/providers/http/cloud_json.h"
 
 #define FILTER_OWNED "filter=labels.managed-by%3D" PROVIDER_MANAGED_BY_VALUE
 #define VID_MAX 64
@@ -416,7 +417,7 @@ static int existing(struct gp_ctx *x, struct gp_item *it, struct err_ctx *err)
 			rc = ERR_NOMEM;
 			goto out;
 		}
-		if ((rc = gcp_json_body(json_pack("{s:o}", "labels", labels),
+		if ((rc = cloud_json_body(json_pack("{s:o}", "labels", labels),
 					GCP_CLIENT_MAX_REQUEST, &p.body)) != 0)
 			goto out;
 		if ((rc = gcp_client_run(x->c, &p, 1, err)) == 0 && p.rc != 0)
@@ -459,7 +460,7 @@ static int create_round(struct gp_ctx *x, struct err_ctx *err)
 		}
 		str_fmt(q, sizeof(q), "parameterId=%s", it->d->name);
 		set_call(x, &calls[k], "POST", "parameters.create", NULL, NULL, q);
-		if ((rc = gcp_json_body(json_pack("{s:s,s:o}", "format", "UNFORMATTED", "labels",
+		if ((rc = cloud_json_body(json_pack("{s:s,s:o}", "format", "UNFORMATTED", "labels",
 						  gcp_owner_labels(x->ns, x->name, "config")),
 					GCP_CLIENT_MAX_REQUEST, &calls[k].body)) != 0)
 			goto out;
@@ -523,7 +524,7 @@ static int write_round(struct gp_ctx *x, struct err_ctx *err)
 		set_call(x, &calls[k], "POST", "versions.create", it->d->name, "/versions", q);
 		if ((rc = gcp_b64_encode(it->d->value->data, it->d->value->len, 0, &b64)) != 0)
 			goto out;
-		rc = gcp_json_body(
+		rc = cloud_json_body(
 		    json_pack("{s:{s:s%}}", "payload", "data", (const char *)b64->data, b64->len),
 		    GCP_CLIENT_MAX_REQUEST, &calls[k].body);
 		secbuf_free(b64);
@@ -602,7 +603,7 @@ static int prune_one(struct gp_ctx *x, struct gp_remote *r, int del, char *reaso
 		} else {
 			set_call(x, &calls[k], "PATCH", "versions.patch", r->id, suffix,
 				 "updateMask=disabled");
-			if ((rc = gcp_json_body(json_pack("{s:b}", "disabled", 1),
+			if ((rc = cloud_json_body(json_pack("{s:b}", "disabled", 1),
 						GCP_CLIENT_MAX_REQUEST, &calls[k].body)) != 0)
 				goto out;
 		}

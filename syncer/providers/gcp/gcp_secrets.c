@@ -10,6 +10,7 @@
 #include "common/str.h"
 #include "common/xmalloc.h"
 #include "syncer/providers/gcp/gcp_codec.h"
+#include "syncer/providers/http/cloud_json.h"
 
 #define FILTER_OWNED "filter=labels.managed-by%3D" PROVIDER_MANAGED_BY_VALUE
 
@@ -349,7 +350,7 @@ static int existing(struct gs_ctx *x, struct gs_item *it, struct err_ctx *err)
 			goto out;
 		}
 		if ((rc =
-			 gcp_json_body(json_pack("{s:o,s:o}", "labels", labels, "annotations", ann),
+			 cloud_json_body(json_pack("{s:o,s:o}", "labels", labels, "annotations", ann),
 				       GCP_CLIENT_MAX_REQUEST, &p.body)) != 0)
 			goto out;
 		if ((rc = gcp_client_run(x->c, &p, 1, err)) == 0 && p.rc != 0)
@@ -401,7 +402,7 @@ static int create_round(struct gs_ctx *x, struct err_ctx *err)
 			str_copy(calls[k].path + pl, sizeof(calls[k].path) - pl, q);
 			calls[k].query = calls[k].path + pl;
 		}
-		if ((rc = gcp_json_body(json_pack("{s:o,s:{s:s},s:{s:{}}}", "labels",
+		if ((rc = cloud_json_body(json_pack("{s:o,s:{s:s},s:{s:{}}}", "labels",
 						  gcp_owner_labels(x->ns, x->name, x->kind_label),
 						  "annotations", PROVIDER_OWNER_KEY, owner,
 						  "replication", "automatic"),
@@ -447,7 +448,7 @@ static int version_body(const struct secbuf *v, struct secbuf **out)
 	req = json_pack("{s:{s:s%,s:s}}", "payload", "data", (const char *)b64->data, b64->len,
 			"dataCrc32c", crc);
 	secbuf_free(b64);
-	return gcp_json_body(req, GCP_CLIENT_MAX_REQUEST, out);
+	return cloud_json_body(req, GCP_CLIENT_MAX_REQUEST, out);
 }
 
 static int write_round(struct gs_ctx *x, struct err_ctx *err)
@@ -548,7 +549,7 @@ static int disable_all(struct gs_ctx *x, struct gs_remote *r, char *reason, size
 		    str_fmt(suffix, sizeof(suffix), "/versions/%s:disable", num + 1) != 0)
 			continue;
 		set_call(x, &calls[k], "POST", "versions.disable", r->id, suffix);
-		if ((rc = gcp_json_body(json_object(), GCP_CLIENT_MAX_REQUEST, &calls[k].body)) !=
+		if ((rc = cloud_json_body(json_object(), GCP_CLIENT_MAX_REQUEST, &calls[k].body)) !=
 		    0)
 			goto out;
 		k++;
