@@ -10,6 +10,7 @@
 #include <openssl/params.h>
 #include <openssl/rand.h>
 
+#include "common/b64.h"
 #include "common/str.h"
 #include "common/xmalloc.h"
 #include "syncer/providers/http/cloud_json.h"
@@ -108,30 +109,6 @@ out:
 	return rc;
 }
 
-/* Base64 of a non-text value, in a secbuf. */
-static int b64_secbuf(const struct secbuf *v, struct secbuf **out)
-{
-	struct secbuf *b = NULL;
-	size_t need = 4 * ((v->len + 2) / 3) + 1;
-	int rc;
-
-	if ((rc = secbuf_new(&b, need)) != 0)
-		return rc;
-	while (b->len < need) {
-		static const uint8_t z[64];
-		size_t k = need - b->len < sizeof(z) ? need - b->len : sizeof(z);
-
-		if ((rc = secbuf_put(b, z, k)) != 0) {
-			secbuf_free(b);
-			return rc;
-		}
-	}
-	b->len = (size_t)EVP_EncodeBlock(b->data, v->data, (int)v->len);
-	b->data[b->len] = '\0';
-	*out = b;
-	return 0;
-}
-
 static int is_text(const struct secbuf *v)
 {
 	return str_utf8_valid((const char *)v->data, v->len);
@@ -146,7 +123,7 @@ static int put_value(json_t *req, const struct secbuf *v)
 	if (is_text(v))
 		return json_object_set_new(req, "SecretString",
 					   json_stringn((const char *)v->data, v->len)) ? ERR_NOMEM : 0;
-	if ((rc = b64_secbuf(v, &b)) != 0)
+	if ((rc = b64_encode_secret(v->data, v->len, 0, &b)) != 0)
 		return rc;
 	rc = json_object_set_new(req, "SecretBinary", json_stringn((const char *)b->data, b->len))
 		     ? ERR_NOMEM
@@ -167,7 +144,7 @@ static int entry_equal(json_t *e, const struct secbuf *v)
 			eq = secbuf_eq_mem(v, json_string_value(s), json_string_length(s));
 		return eq;
 	}
-	if (json_is_string(b) && b64_secbuf(v, &enc) == 0)
+	if (json_is_string(b) && b64_encode_secret(v->data, v->len, 0, &enc) == 0)
 		eq = secbuf_eq_mem(enc, json_string_value(b), json_string_length(b));
 	secbuf_free(enc);
 	return eq;

@@ -7,6 +7,7 @@
 
 #include <openssl/evp.h>
 
+#include "common/b64.h"
 #include "common/log.h"
 #include "common/str.h"
 #include "common/xmalloc.h"
@@ -177,30 +178,6 @@ static int is_text(const struct secbuf *v)
 	return str_utf8_valid((const char *)v->data, v->len);
 }
 
-/* Base64 of a non-text value, in a secbuf. */
-static int b64_secbuf(const struct secbuf *v, struct secbuf **out)
-{
-	struct secbuf *b = NULL;
-	size_t need = 4 * ((v->len + 2) / 3) + 1;
-	int rc;
-
-	if ((rc = secbuf_new(&b, need)) != 0)
-		return rc;
-	while (b->len < need) {
-		static const uint8_t z[64];
-		size_t k = need - b->len < sizeof(z) ? need - b->len : sizeof(z);
-
-		if ((rc = secbuf_put(b, z, k)) != 0) {
-			secbuf_free(b);
-			return rc;
-		}
-	}
-	b->len = (size_t)EVP_EncodeBlock(b->data, v->data, (int)v->len);
-	b->data[b->len] = '\0';
-	*out = b;
-	return 0;
-}
-
 /* 1 when a SecretBundle holds v (text as is; other bytes as base64 with our type). */
 static int bundle_equal(json_t *j, const struct secbuf *v)
 {
@@ -216,7 +193,7 @@ static int bundle_equal(json_t *j, const struct secbuf *v)
 		       secbuf_eq_mem(v, json_string_value(val), json_string_length(val));
 	if (ct == NULL || strcmp(ct, AZURE_KV_BINARY_TYPE) != 0)
 		return 0;
-	if (b64_secbuf(v, &enc) == 0)
+	if (b64_encode_secret(v->data, v->len, 0, &enc) == 0)
 		eq = secbuf_eq_mem(enc, json_string_value(val), json_string_length(val));
 	secbuf_free(enc);
 	return eq;
@@ -266,7 +243,7 @@ static int set_call(const struct kv_ctx *x, struct azure_call *c, const struct d
 
 	if ((rc = mkcall(x, c, "PUT", "secrets.set", d->name, "/secrets/", NULL)) != 0)
 		return rc;
-	if (!text && (rc = b64_secbuf(d->value, &enc)) != 0)
+	if (!text && (rc = b64_encode_secret(d->value->data, d->value->len, 0, &enc)) != 0)
 		return rc;
 	req =
 	    json_pack("{s:s%,s:o,s:s,s:{s:b}}", "value",

@@ -14,6 +14,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
+#include "common/b64.h"
 #include "common/str.h"
 #include "common/xmalloc.h"
 #include "syncer/providers/gcp/gcp_codec.h"
@@ -103,7 +104,7 @@ static int b64url_json(json_t *j, struct secbuf *dst)
 
 	if (s == NULL)
 		return ERR_NOMEM;
-	rc = gcp_b64_encode(s, strlen(s), 1, &b);
+	rc = b64_encode_secret(s, strlen(s), 1, &b);
 	free(s);
 	if (rc == 0)
 		rc = secbuf_put(dst, b->data, b->len);
@@ -154,7 +155,7 @@ int gcp_jwt_sign(const struct gcp_sa_key *k, const char *scope, int64_t iat, str
 		rc = err_set(err, ERR_CRYPTO, "gcp: cannot sign the JWT of %s", k->client_email);
 		goto out;
 	}
-	if ((rc = gcp_b64_encode(sig, siglen, 1, &sig64)) != 0 ||
+	if ((rc = b64_encode_secret(sig, siglen, 1, &sig64)) != 0 ||
 	    (rc = secbuf_put(jwt, ".", 1)) != 0 ||
 	    (rc = secbuf_put(jwt, sig64->data, sig64->len)) != 0)
 		goto out;

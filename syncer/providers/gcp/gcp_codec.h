@@ -31,12 +31,6 @@
 /* CRC32C of p[0..n): crc32c("123456789") = 0xE3069283. */
 uint32_t gcp_crc32c(const void *p, size_t n);
 
-/* Base64 (url = 0: standard with padding; url = 1: base64url without padding) of p[0..n)
- * into a new NUL-terminated secbuf. Owned out-parameter. */
-int gcp_b64_encode(const void *p, size_t n, int url, struct secbuf **out);
-/* Decodes standard or url-safe base64 (padding optional) into a new secbuf. ERR_INVAL on a
- * malformed text. Owned out-parameter. */
-int gcp_b64_decode(const char *s, size_t n, size_t max, struct secbuf **out);
 
 
 /* text as a label value (see above) into out[GCP_LABEL_MAX + 1]. */

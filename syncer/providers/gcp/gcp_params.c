@@ -6,6 +6,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "common/b64.h"
 #include "common/log.h"
 #include "common/str.h"
 #include "common/xmalloc.h"
@@ -307,7 +308,7 @@ static int payload_equal(json_t *ans, const struct secbuf *want)
 		return want->len == 0;
 	if (!json_is_string(d))
 		return ERR_PROTO;
-	if ((rc = gcp_b64_decode(json_string_value(d), json_string_length(d), GCP_PM_MAX_VALUE * 2,
+	if ((rc = b64_decode_secret(json_string_value(d), json_string_length(d), GCP_PM_MAX_VALUE * 2,
 				 &got)) != 0)
 		return rc;
 	rc = secbuf_eq(got, want);
@@ -522,7 +523,7 @@ static int write_round(struct gp_ctx *x, struct err_ctx *err)
 		}
 		str_fmt(q, sizeof(q), "parameterVersionId=v%lu", it->maxn + 1);
 		set_call(x, &calls[k], "POST", "versions.create", it->d->name, "/versions", q);
-		if ((rc = gcp_b64_encode(it->d->value->data, it->d->value->len, 0, &b64)) != 0)
+		if ((rc = b64_encode_secret(it->d->value->data, it->d->value->len, 0, &b64)) != 0)
 			goto out;
 		rc = cloud_json_body(
 		    json_pack("{s:{s:s%}}", "payload", "data", (const char *)b64->data, b64->len),

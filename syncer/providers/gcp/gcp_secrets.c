@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/b64.h"
 #include "common/log.h"
 #include "common/str.h"
 #include "common/xmalloc.h"
@@ -216,7 +217,7 @@ static int payload_equal(json_t *ans, const struct secbuf *want)
 		return want->len == 0;
 	if (!json_is_string(d))
 		return ERR_PROTO;
-	if ((rc = gcp_b64_decode(json_string_value(d), json_string_length(d), GCP_SM_MAX_VALUE * 2,
+	if ((rc = b64_decode_secret(json_string_value(d), json_string_length(d), GCP_SM_MAX_VALUE * 2,
 				 &got)) != 0)
 		return rc;
 	if (json_is_string(crc)) {
@@ -442,7 +443,7 @@ static int version_body(const struct secbuf *v, struct secbuf **out)
 	json_t *req;
 	int rc;
 
-	if ((rc = gcp_b64_encode(v->data, v->len, 0, &b64)) != 0)
+	if ((rc = b64_encode_secret(v->data, v->len, 0, &b64)) != 0)
 		return rc;
 	str_fmt(crc, sizeof(crc), "%u", (unsigned)gcp_crc32c(v->data, v->len));
 	req = json_pack("{s:{s:s%,s:s}}", "payload", "data", (const char *)b64->data, b64->len,

@@ -11,6 +11,7 @@
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 
+#include "common/b64.h"
 #include "common/err.h"
 #include "common/secbuf.h"
 #include "syncer/providers/gcp/gcp_auth.h"
@@ -52,7 +53,7 @@ static json_t *part(const char *p, size_t n)
 	struct secbuf *d = NULL;
 	json_t *j;
 
-	cr_assert_eq(gcp_b64_decode(p, n, 4096, &d), 0);
+	cr_assert_eq(b64_decode_secret(p, n, 4096, &d), 0);
 	j = json_loadb((const char *)d->data, d->len, 0, NULL);
 	secbuf_free(d);
 	cr_assert_not_null(j);
@@ -66,7 +67,7 @@ static int verify(const char *jwt, size_t len)
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	int ok;
 
-	cr_assert_eq(gcp_b64_decode(dot2 + 1, len - (size_t)(dot2 + 1 - jwt), 1024, &sig), 0);
+	cr_assert_eq(b64_decode_secret(dot2 + 1, len - (size_t)(dot2 + 1 - jwt), 1024, &sig), 0);
 	cr_assert_eq(EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, pkey), 1);
 	ok = EVP_DigestVerify(md, sig->data, sig->len, (const uint8_t *)jwt, (size_t)(dot2 - jwt));
 	EVP_MD_CTX_free(md);

@@ -1,5 +1,5 @@
 /* test_gcp_codec.c — the GCP provider's encodings: CRC32C against published vectors and the
- * values gcloud sent, base64/base64url both ways, label-value encoding of the owner, and
+ * values gcloud sent, label-value encoding of the owner, and
  * the ownership check on Secret/Parameter objects (ours, unmarked, another config's). */
 #include <criterion/criterion.h>
 #include <string.h>
@@ -27,43 +27,6 @@ Test(gcp_codec, crc32c_vectors)
 	cr_assert_eq(gcp_crc32c(inc, 32), 0x46DD794Eu);
 	/* what gcloud sent as dataCrc32c (wire doc §2.2) */
 	cr_assert_eq(gcp_crc32c("hunter2", 7), 1736498283u);
-}
-
-static void b64_round(const char *in, const char *std, const char *url)
-{
-	struct secbuf *e = NULL, *d = NULL;
-
-	cr_assert_eq(gcp_b64_encode(in, strlen(in), 0, &e), 0);
-	cr_assert_str_eq((const char *)e->data, std);
-	cr_assert_eq(gcp_b64_decode((const char *)e->data, e->len, 1024, &d), 0);
-	cr_assert(secbuf_eq_mem(d, in, strlen(in)));
-	secbuf_free(e);
-	secbuf_free(d);
-	cr_assert_eq(gcp_b64_encode(in, strlen(in), 1, &e), 0);
-	cr_assert_str_eq((const char *)e->data, url);
-	cr_assert_eq(gcp_b64_decode((const char *)e->data, e->len, 1024, &d), 0);
-	cr_assert(secbuf_eq_mem(d, in, strlen(in)));
-	secbuf_free(e);
-	secbuf_free(d);
-}
-
-Test(gcp_codec, base64)
-{
-	b64_round("", "", "");
-	b64_round("f", "Zg==", "Zg");
-	b64_round("fo", "Zm8=", "Zm8");
-	b64_round("foo", "Zm9v", "Zm9v");
-	b64_round("hunter2", "aHVudGVyMg==", "aHVudGVyMg");
-	b64_round("\xfb\xff\xfe", "+//+", "-__-");
-}
-
-Test(gcp_codec, base64_rejects)
-{
-	struct secbuf *d = NULL;
-
-	cr_assert_neq(gcp_b64_decode("Zm9v!", 5, 64, &d), 0);
-	cr_assert_neq(gcp_b64_decode("Z", 1, 64, &d), 0);
-	cr_assert_neq(gcp_b64_decode("Zm9vZm9v", 8, 4, &d), 0); /* over max */
 }
 
 Test(gcp_codec, label_values)

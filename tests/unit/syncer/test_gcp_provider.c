@@ -22,6 +22,7 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
+#include "common/b64.h"
 #include "common/secbuf.h"
 #include "syncer/provider.h"
 #include "syncer/providers/gcp/gcp_codec.h"
@@ -300,7 +301,7 @@ static struct secbuf *latest(const char *name, size_t *nversions)
 	if (v != NULL) {
 		const char *d = json_string_value(json_object_get(v, "value"));
 
-		cr_assert_eq(gcp_b64_decode(d, strlen(d), 1 << 20, &b), 0);
+		cr_assert_eq(b64_decode_secret(d, strlen(d), 1 << 20, &b), 0);
 	}
 	json_decref(st);
 	return b;
