@@ -267,6 +267,48 @@ check "503s: faults were injected ($inj)" test "$inj" -gt 0
 check "503s: exit 0, one written" test "$RC" -eq 0 -a "$(written)" -eq 1
 check "503s: inventory-T2 has 3 versions, no duplicate" test "$(nversions inventory-T2)" -eq 3
 
+# ---- 8b. lost answers: a PUT stored but its answer lost is read back, never repeated ----
+# secrets.set: each of three PUTs is performed, then answered 503 (a blind retry would add a
+# second version); kv.put: performed, then answered 503 (a blind retry of the If-Match PUT
+# would get 412).
+before=$(st "' '.join(str(len(s[n]['versions'])) for n in ('inventory-API-TOKEN','inventory-T2','inventory-T3'))")
+sed -i -e 's/^API_TOKEN=.*/API_TOKEN=api-v4/' -e 's/^T2=.*/T2=t-two-4/' -e 's/^T3=.*/T3=t-three-4/' "$envf"
+curl -sf -XPOST -d '{"every": 1, "status": 503, "after": true, "ops": ["secrets.set"], "count": 3}' "$AZ/_fake/faults" >/dev/null
+reset_counts
+az_sync
+inj=$(injected)
+curl -sf -XDELETE "$AZ/_fake/faults" >/dev/null
+check "lost set answers: exit 0 (rc $RC)" test "$RC" -eq 0
+check "lost set answers: 3 faults injected after the write ($inj)" test "$inj" -eq 3
+check "lost set answers: 3 written" test "$(written)" -eq 3
+check "lost set answers: one secrets.set per secret, none repeated" test "$(count 'j.get("secrets.set", 0)')" -eq 3
+after=$(st "' '.join(str(len(s[n]['versions'])) for n in ('inventory-API-TOKEN','inventory-T2','inventory-T3'))")
+check "lost set answers: each of the 3 secrets has exactly one new version ($before -> $after)" \
+	"$PY" -c 'import sys; b, a = sys.argv[1].split(), sys.argv[2].split(); sys.exit(0 if len(b) == len(a) == 3 and all(int(y) == int(x) + 1 for x, y in zip(b, a)) else 1)' "$before" "$after"
+check "lost set answers: API_TOKEN holds the new value" value_is inventory-API-TOKEN api-v4
+check "lost set answers: T2 holds the new value" value_is inventory-T2 t-two-4
+check "lost set answers: T3 holds the new value" value_is inventory-T3 t-three-4
+check "lost set answers: the new versions are tagged" test "$(st "all(s[n]['versions'][-1]['tags'] == {'managed-by': 'secret-manager-controller', 'owner': 'demo/example'} for n in ('inventory-API-TOKEN','inventory-T2','inventory-T3'))")" = True
+# a 503 before the write (not stored): read back, then written once
+t2=$(nversions inventory-T2)
+sed -i -e 's/^T2=.*/T2=t-two-5/' "$envf"
+curl -sf -XPOST -d '{"every": 1, "status": 503, "ops": ["secrets.set"], "count": 1}' "$AZ/_fake/faults" >/dev/null
+reset_counts
+az_sync
+curl -sf -XDELETE "$AZ/_fake/faults" >/dev/null
+check "set refused with 503 before the write: exit 0, written again once" test "$RC" -eq 0 -a "$(count 'j.get("secrets.set", 0)')" -eq 1 -a "$(written)" -eq 1
+check "set refused with 503 before the write: T2 has exactly one more version" test "$(nversions inventory-T2)" -eq $((t2 + 1))
+check "set refused with 503 before the write: T2 holds the new value" value_is inventory-T2 t-two-5
+sed -i -e 's/^server.port=.*/server.port=8083/' "$svc/application.properties"
+curl -sf -XPOST -d '{"every": 1, "status": 503, "after": true, "ops": ["kv.put"], "count": 1}' "$AZ/_fake/faults" >/dev/null
+reset_counts
+az_sync
+inj=$(injected)
+curl -sf -XDELETE "$AZ/_fake/faults" >/dev/null
+check "lost kv.put answer: exit 0 (rc $RC), one fault after the write ($inj)" test "$RC" -eq 0 -a "$inj" -eq 1
+check "lost kv.put answer: reported written, one kv.put, read back once" test "$(item inventory-server-port outcome)" = written -a "$(count 'j.get("kv.put", 0)')" -eq 1 -a "$(count 'j.get("kv.get", 0)')" -eq 1
+check "lost kv.put answer: the config holds the new value" test "$(st "[k['value'] for k in kv if k['key'] == 'inventory-server-port']")" = "['8083']"
+
 # ---- 9. other credential sources ----
 reset_counts
 AZ_AUTH=none az_sync AZURE_CLIENT_SECRET="sp-Secret-$$" AZURE_CLIENT_ID=smc-sp AZURE_TENANT_ID=$TENANT AZURE_AUTHORITY_HOST="$AZ/" SMC_LOG_LEVEL=debug

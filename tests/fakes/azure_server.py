@@ -95,6 +95,11 @@ Control API (no auth; never counted)
                              (429 or 503; 500, 502, 504 also taken),
                              at most M times (unlimited when absent); 429 carries
                              Retry-After: 1. Replaces the previous rule; {"every":0} clears.
+                             "after": true — a lost answer: the request is performed first
+                             (stored, counted in "counts") and only its answer is replaced
+                             by status S; only requests that succeeded count towards N.
+                             "drop": true — no answer at all: the connection is closed
+                             (before the request is performed, or after with "after").
   GET    /_fake/faults       the rule and how many it injected; DELETE /_fake/faults clears
   GET    /_fake/state        {"secrets":{name:{"deleted":bool,"deletedDate","scheduledPurgeDate",
                              "versions":[{"version","value","tags","contentType","enabled",
@@ -203,6 +208,10 @@ class State:
 
 
 ST = State()
+
+
+class DropConnection(Exception):
+    """An injected fault that closes the connection without any answer."""
 
 
 class HttpError(Exception):
@@ -815,12 +824,22 @@ class Handler(BaseHTTPRequestHandler):
                     raise HttpError(404, {"error": {"code": "NotFound",
                                                     "message": "no such route"}})
                 ST.attempts[op] = ST.attempts.get(op, 0) + 1
-                self.maybe_fault(op)
+                self.maybe_fault(op, after=False)
                 status, out, hdrs, ctype = fn(op, path, raw_path, q, raw_query, body, auth)
                 ST.counts[op] = ST.counts.get(op, 0) + 1
+                if status < 400:
+                    self.maybe_fault(op, after=True)
             self.send(status, out, hdrs, ctype)
         except HttpError as e:
             self.send(e.status, e.body, e.headers, e.ctype)
+        except DropConnection:
+            self.close_connection = True
+            self._status = 0
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            return
         except (BrokenPipeError, ConnectionResetError, ssl.SSLError, socket.timeout):
             self.close_connection = True
             return
@@ -847,9 +866,9 @@ class Handler(BaseHTTPRequestHandler):
             raise ac_error(415, "Unsupported Media Type", msg, "unsupported-media-type")
         raise kv_error(415, "UnsupportedMediaType", msg)
 
-    def maybe_fault(self, op):
+    def maybe_fault(self, op, after):
         f = ST.fault
-        if not f or f["every"] <= 0:
+        if not f or f["every"] <= 0 or bool(f.get("after")) != after:
             return
         if f["ops"] and op not in f["ops"]:
             return
@@ -859,6 +878,8 @@ class Handler(BaseHTTPRequestHandler):
         if f["seen"] % f["every"] != 0:
             return
         f["injected"] += 1
+        if f.get("drop"):
+            raise DropConnection()
         st = f["status"]
         hdrs = {"Retry-After": "1"} if st == 429 else {}
         if op in ("token", "imds.token"):
@@ -995,6 +1016,7 @@ class Handler(BaseHTTPRequestHandler):
                     raise HttpError(400, {"error": "unknown ops %s or status %d" % (bad, st)})
                 ST.fault = None if every <= 0 else {
                     "every": every, "status": st, "ops": ops, "count": doc.get("count"),
+                    "after": bool(doc.get("after")), "drop": bool(doc.get("drop")),
                     "seen": 0, "injected": 0}
                 return self.send(200, {"ok": True})
             if what == "faults" and m == "GET":

@@ -1,4 +1,11 @@
-/* azure_appconfig.c — App Configuration sync (see azure_appconfig.h for the plan). */
+/* azure_appconfig.c — App Configuration sync (see azure_appconfig.h for the plan).
+ * A PUT is conditional (If-Match: the listed etag, or If-None-Match: * for a new key), so
+ * repeating it after a lost answer (a transport failure or a 5xx, which may come after the
+ * value was stored) would be refused with 412 although the value is there. A PUT is
+ * therefore never repeated blindly: the key is read back; holding the value with smc's
+ * tags it was stored (written); still in the state the condition expected (same etag, or
+ * still absent) it was not, and the same PUT is sent again (at most AC_MAX_WRITES in one
+ * sync); changed by someone else meanwhile, the item fails as the conditional PUT would. */
 #include "syncer/providers/azure/azure_appconfig.h"
 
 #include <stdlib.h>
@@ -11,6 +18,7 @@
 #define AC_ACCEPT_KV "application/vnd.microsoft.appconfig.kv+json, application/problem+json"
 #define AC_ACCEPT_KVSET "application/vnd.microsoft.appconfig.kvset+json, application/problem+json"
 #define AC_CTYPE "application/vnd.microsoft.appconfig.kv+json"
+#define AC_MAX_WRITES 4 /* PUTs of one key in one sync while answers are lost */
 
 struct ac_remote {
 	char *key;
@@ -20,6 +28,18 @@ struct ac_remote {
 	int locked;
 	int wanted;
 	struct secbuf *value; /* NULL for a null value */
+};
+
+enum ac_put_state { AC_PUT = 0, AC_VERIFY, AC_DONE };
+
+/* One key-value to PUT. */
+struct ac_put {
+	const struct desired *d;
+	struct ac_remote *r; /* borrowed; NULL: a new key (If-None-Match: *) */
+	const char *why;     /* reason attached to the write */
+	enum ac_put_state state;
+	unsigned writes; /* PUTs sent */
+	char lost[200];	 /* reason of the last PUT whose answer was lost */
 };
 
 struct ac_ctx {
@@ -248,6 +268,7 @@ static int put_call(struct ac_ctx *x, struct azure_call *c, const struct desired
 	if ((rc = mkcall(x, c, "PUT", "kv.put", "kv", d->name)) != 0)
 		return rc;
 	c->content_type = AC_CTYPE;
+	c->once_on_5xx = 1; /* a repeat of a conditional PUT that was applied gets a 412 */
 	if (r == NULL)
 		str_copy(c->if_none_match, sizeof(c->if_none_match), "*");
 	else if (r->etag[0] != '\0')
@@ -256,6 +277,121 @@ static int put_call(struct ac_ctx *x, struct azure_call *c, const struct desired
 			d->value->len, "content_type", "", "tags", PROVIDER_MANAGED_BY_KEY,
 			PROVIDER_MANAGED_BY_VALUE, PROVIDER_OWNER_KEY, x->owner);
 	return azure_json_body(req, &c->body);
+}
+
+/* What a read-back after a lost PUT answer says: reported (AC_DONE) or AC_PUT again. */
+static int verdict(struct ac_ctx *x, struct ac_put *p, const struct azure_call *c)
+{
+	const char *reason = NULL;
+	json_t *val = c->rc == 0 ? json_object_get(c->json, "value") : NULL;
+	const char *etag = c->rc == 0 ? json_string_value(json_object_get(c->json, "etag")) : NULL;
+	char q[sizeof(p->r->etag)] = "";
+
+	if (c->rc == 0 && json_is_string(val) &&
+	    secbuf_eq_mem(p->d->value, json_string_value(val), json_string_length(val)) &&
+	    azure_kv_tags_owner(json_object_get(c->json, "tags"), x->owner, NULL, 0) == 1) {
+		p->state = AC_DONE;
+		return report(x, p->d->name, p->d->key, ITEM_WRITTEN,
+			      p->r == NULL ? "created (confirmed after a lost answer)"
+					   : "written (confirmed after a lost answer)");
+	}
+	if (c->rc != 0 && c->rc != ERR_NOTFOUND) {
+		p->state = AC_DONE;
+		return fail_call(x, p->d->name, p->d->key, c);
+	}
+	if (etag != NULL && strlen(etag) < sizeof(q) - 2)
+		str_fmt(q, sizeof(q), "\"%s\"", etag);
+	/* not stored: is the key still as the condition of the PUT expects it? */
+	if (p->r == NULL && c->rc == 0)
+		reason = "created by someone else during the sync (PreconditionFailed) on kv.put";
+	else if (p->r != NULL && p->r->etag[0] != '\0' && c->rc != 0)
+		reason = "deleted by someone else during the sync (PreconditionFailed) on kv.put";
+	else if (p->r != NULL && p->r->etag[0] != '\0' && strcmp(q, p->r->etag) != 0)
+		reason = "changed by someone else during the sync (PreconditionFailed) on kv.put";
+	else if (p->writes >= AC_MAX_WRITES)
+		reason = p->lost;
+	if (reason != NULL) {
+		p->state = AC_DONE;
+		return report(x, p->d->name, p->d->key, ITEM_FAILED, reason);
+	}
+	p->state = AC_PUT; /* the same conditional PUT again: the next to land is the first */
+	return 0;
+}
+
+/* PUTs p[0..n), reading back after each lost answer, until every one is reported. */
+static int put_all(struct ac_ctx *x, struct ac_put *p, size_t n, struct err_ctx *err)
+{
+	struct azure_call *calls = xcalloc(n ? n : 1, sizeof(*calls));
+	size_t *who = xcalloc(n ? n : 1, sizeof(*who));
+	size_t k = 0;
+	int rc = 0;
+
+	if (calls == NULL || who == NULL) {
+		rc = ERR_NOMEM;
+		goto out;
+	}
+	for (;;) {
+		/* the PUTs */
+		k = 0;
+		for (size_t i = 0; i < n; i++) {
+			if (p[i].state != AC_PUT)
+				continue;
+			if ((rc = put_call(x, &calls[k], p[i].d, p[i].r)) != 0)
+				goto out;
+			p[i].writes++;
+			who[k++] = i;
+		}
+		if (k == 0)
+			break;
+		if ((rc = azure_client_run(x->c, calls, k, err)) != 0)
+			goto out;
+		for (size_t j = 0; j < k && rc == 0; j++) {
+			struct ac_put *pj = &p[who[j]];
+
+			if (calls[j].rc == 0) {
+				pj->state = AC_DONE;
+				rc = report(x, pj->d->name, pj->d->key, ITEM_WRITTEN, pj->why);
+			} else if (azure_call_ambiguous(&calls[j])) {
+				azure_call_reason(&calls[j], pj->lost, sizeof(pj->lost));
+				pj->state = AC_VERIFY;
+			} else {
+				pj->state = AC_DONE;
+				rc = fail_call(x, pj->d->name, pj->d->key, &calls[j]);
+			}
+		}
+		for (size_t j = 0; j < k; j++)
+			azure_call_clear(&calls[j]);
+		k = 0;
+		if (rc != 0)
+			goto out;
+		/* the read-backs */
+		for (size_t i = 0; i < n; i++) {
+			if (p[i].state != AC_VERIFY)
+				continue;
+			if ((rc = mkcall(x, &calls[k], "GET", "kv.get", "kv", p[i].d->name)) != 0)
+				goto out;
+			who[k++] = i;
+		}
+		if (k == 0)
+			break;
+		if ((rc = azure_client_run(x->c, calls, k, err)) != 0)
+			goto out;
+		for (size_t j = 0; j < k && rc == 0; j++)
+			rc = verdict(x, &p[who[j]], &calls[j]);
+		for (size_t j = 0; j < k; j++)
+			azure_call_clear(&calls[j]);
+		k = 0;
+		if (rc != 0)
+			goto out;
+	}
+out:
+	if (calls != NULL) {
+		for (size_t j = 0; j < k; j++)
+			azure_call_clear(&calls[j]);
+	}
+	free(calls);
+	free(who);
+	return rc;
 }
 
 /* Removes smc's read-only lock (Disable) before a write. 0 or the failed call's rc. */
@@ -289,9 +425,8 @@ int azure_appconfig_sync(struct azure_client *c, const struct job *job, const ch
 {
 	struct ac_ctx x = {.c = c, .job = job, .owner = owner, .base = endpoint, .rep = rep};
 	const struct job_policy *p = &job->policy;
-	struct azure_call *calls = NULL;
-	size_t *who = NULL, k = 0;
-	const char **why = NULL;
+	struct ac_put *puts = NULL;
+	size_t k = 0;
 	int rc;
 
 	x.label = job->mode.environment && job->mode.environment[0] ? job->mode.environment : "%00";
@@ -305,10 +440,7 @@ int azure_appconfig_sync(struct azure_client *c, const struct job *job, const ch
 	}
 	if ((rc = list_all(&x, err)) != 0)
 		goto out;
-	calls = xcalloc(n ? n : 1, sizeof(*calls));
-	who = xcalloc(n ? n : 1, sizeof(*who));
-	why = xcalloc(n ? n : 1, sizeof(*why));
-	if (calls == NULL || who == NULL || why == NULL) {
+	if ((puts = xcalloc(n ? n : 1, sizeof(*puts))) == NULL) {
 		rc = ERR_NOMEM;
 		goto out;
 	}
@@ -357,7 +489,7 @@ int azure_appconfig_sync(struct azure_client *c, const struct job *job, const ch
 				    r ? "would write the new value" : "would create");
 			goto next;
 		}
-		why[k] = adopt ? "adopted" : NULL;
+		puts[k].why = adopt ? "adopted" : NULL;
 		if (r != NULL && r->locked) {
 			if (r->mark != 1) {
 				rc = report(&x, d->name, d->key, ITEM_FAILED,
@@ -367,30 +499,17 @@ int azure_appconfig_sync(struct azure_client *c, const struct job *job, const ch
 			}
 			if ((rc = unlock(&x, d->name, d->key, r, &failed, err)) != 0 || failed)
 				goto next;
-			why[k] = "unlocked";
+			puts[k].why = "unlocked";
 		}
-		if ((rc = put_call(&x, &calls[k], d, r)) != 0)
-			goto out;
-		who[k++] = i;
+		puts[k].d = d;
+		puts[k].r = r;
+		k++;
 	next:
 		if (rc != 0)
 			goto out;
 	}
-	if (k > 0 && (rc = azure_client_run(c, calls, k, err)) != 0)
+	if ((rc = put_all(&x, puts, k, err)) != 0)
 		goto out;
-	for (size_t j = 0; j < k; j++) {
-		const struct desired *d = &items[who[j]];
-
-		if (calls[j].rc == 0)
-			rc = report(&x, d->name, d->key, ITEM_WRITTEN, why[j]);
-		else
-			rc = fail_call(&x, d->name, d->key, &calls[j]);
-		if (rc != 0)
-			goto out;
-	}
-	for (size_t j = 0; j < k; j++)
-		azure_call_clear(&calls[j]);
-	k = 0;
 
 	/* keys that left Git */
 	for (size_t i = 0; i < x.nremote; i++) {
@@ -452,13 +571,7 @@ int azure_appconfig_sync(struct azure_client *c, const struct job *job, const ch
 	}
 	rc = 0;
 out:
-	if (calls != NULL) {
-		for (size_t j = 0; j < k; j++)
-			azure_call_clear(&calls[j]);
-	}
-	free(calls);
-	free(who);
-	free(why);
+	free(puts);
 	for (size_t i = 0; i < x.nremote; i++) {
 		free(x.remote[i].key);
 		secbuf_free(x.remote[i].value);

@@ -105,6 +105,24 @@ int azure_retry_should(int rc, long status)
 	return status == 429 || status == 500 || status == 502 || status == 503 || status == 504;
 }
 
+/* The retry decision for one answer of call: azure_retry_should, except that a call marked
+ * once_on_5xx is not repeated blindly after a lost answer or a 5xx. */
+static int call_should_retry(const struct azure_call *call, const struct cloud_http_req *r)
+{
+	if (call->once_on_5xx && (r->rc != 0 || r->status >= 500))
+		return 0;
+	return azure_retry_should(r->rc, r->status);
+}
+
+int azure_call_ambiguous(const struct azure_call *call)
+{
+	if (call->rc == 0)
+		return 0;
+	if (call->status == 0)
+		return strcmp(call->code, "Transport") == 0;
+	return call->status >= 500;
+}
+
 int azure_json_body(json_t *j, struct secbuf **out)
 {
 	return cloud_json_body(j, AZURE_CLIENT_MAX_REQUEST, out);
@@ -381,7 +399,7 @@ int azure_client_run(struct azure_client *c, struct azure_call *calls, size_t n,
 				azure_auth_invalidate(c->auth, call->scope);
 				call->reauthed = 1;
 				call->not_before_ms = now;
-			} else if (call->rc != 0 && azure_retry_should(r->rc, r->status) &&
+			} else if (call->rc != 0 && call_should_retry(call, r) &&
 				   call->attempts < AZURE_RETRY_MAX_ATTEMPTS) {
 				call->not_before_ms =
 				    now +

@@ -36,6 +36,10 @@ struct azure_call {
 	char if_match[140];	  /* "" or an etag / "*" for If-Match */
 	char if_none_match[8];	  /* "" or "*" */
 	struct secbuf *body;	  /* owned, may be NULL */
+	int once_on_5xx; /* not idempotent (a PUT that adds a version, a conditional PUT): no
+			  * retry after a transport failure or a 5xx, which may come after the
+			  * write was applied; the caller reads back (azure_call_ambiguous).
+			  * 429 (refused before any work) and a 401 are still retried */
 	/* out */
 	int rc; /* 0 on 2xx; ERR_NOTFOUND (404), ERR_PERM (401/403),
 		 * ERR_CONFLICT (409/412), ERR_REMOTE, ERR_IO, ERR_TIMEOUT... */
@@ -71,9 +75,14 @@ void azure_call_reset(struct azure_call *call);
  * transport error): the reason of a failed item. Never holds a value. */
 void azure_call_reason(const struct azure_call *call, char *dst, size_t dsz);
 
+/* 1 when call failed in a way that leaves its effect unknown: the request went out but
+ * the answer was lost (transport failure after sending) or was a 5xx, which Key Vault and
+ * App Configuration may send after applying a write. 0 on success, on a definite refusal
+ * (4xx, 429) and when nothing was sent (no token). */
+int azure_call_ambiguous(const struct azure_call *call);
+
 /* cloud_json_body with the Azure request cap (transfer of j, even on failure). */
 int azure_json_body(json_t *j, struct secbuf **out);
-
 
 /* Milliseconds to wait before retry number attempt (1 = first retry): uniform in
  * [0, min(cap, base * 2^attempt)], at least retry_after seconds when >= 0. rng: state. */

@@ -1,4 +1,8 @@
-/* azure_keyvault.c — Key Vault secrets sync (see azure_keyvault.h for the plan). */
+/* azure_keyvault.c — Key Vault secrets sync (see azure_keyvault.h for the plan).
+ * A PUT adds a version, so it is never repeated blindly: a set whose answer is lost (a
+ * transport failure or a 5xx, which may come after the version was stored) is followed by
+ * a read of the latest version, and written again only when that does not hold the value
+ * with smc's tags — at most KV_MAX_WRITES PUTs of one secret in one sync. */
 #include "syncer/providers/azure/azure_keyvault.h"
 
 #include <stdlib.h>
@@ -12,6 +16,8 @@
 #include "common/str.h"
 #include "common/xmalloc.h"
 
+#define KV_MAX_WRITES 4 /* PUTs of one secret in one sync while answers are lost */
+
 struct kv_remote {
 	char *name;
 	int mark;	 /* 1 ours, 0 unmarked, -1 another owner */
@@ -20,7 +26,15 @@ struct kv_remote {
 	int wanted;
 };
 
-enum kv_state { KV_NEW = 0, KV_VERSIONS, KV_READ, KV_WRITE, KV_DELETED, KV_DONE };
+enum kv_state {
+	KV_NEW = 0,
+	KV_VERSIONS, /* untagged latest version: look for smc's mark in older ones */
+	KV_READ,     /* ours: read the latest value */
+	KV_WRITE,    /* PUT a new version */
+	KV_VERIFY,   /* a PUT whose answer was lost: read the latest version back */
+	KV_DELETED,  /* PUT refused: the name is soft-deleted */
+	KV_DONE,     /* reported */
+};
 
 struct kv_item {
 	const struct desired *d;
@@ -28,6 +42,8 @@ struct kv_item {
 	enum kv_state state;
 	const char *why; /* reason attached to the write */
 	int adopt;
+	unsigned writes; /* PUTs sent in this sync */
+	char lost[200];	 /* reason of the last PUT whose answer was lost */
 };
 
 struct kv_ctx {
@@ -579,6 +595,8 @@ static int write_all(struct kv_ctx *x, struct err_ctx *err)
 		}
 		if ((rc = set_call(x, &calls[k], it->d)) != 0)
 			goto out;
+		calls[k].once_on_5xx = 1; /* a repeated PUT would add a second version */
+		it->writes++;
 		who[k++] = i;
 	}
 	if (k == 0)
@@ -595,6 +613,11 @@ static int write_all(struct kv_ctx *x, struct err_ctx *err)
 		} else if (c->status == 409 &&
 			   strcmp(c->inner, "ObjectIsDeletedButRecoverable") == 0) {
 			it->state = KV_DELETED;
+		} else if (azure_call_ambiguous(c)) {
+			log_debug("azure.verify", "secrets.set %s: %s, reading back", it->d->name,
+				  c->code);
+			azure_call_reason(c, it->lost, sizeof(it->lost));
+			it->state = KV_VERIFY;
 		} else {
 			rc = fail_item(x, it, c);
 		}
@@ -607,6 +630,73 @@ out:
 	free(calls);
 	free(who);
 	return rc;
+}
+
+/* Reads back the latest version of each secret whose PUT lost its answer: when it holds
+ * the value with smc's tags the PUT was stored (written, once); otherwise the PUT did not
+ * happen and the item is written again, or fails after KV_MAX_WRITES PUTs. */
+static int verify_all(struct kv_ctx *x, struct err_ctx *err)
+{
+	struct azure_call *calls = xcalloc(x->n ? x->n : 1, sizeof(*calls));
+	size_t *who = xcalloc(x->n ? x->n : 1, sizeof(*who));
+	size_t k = 0;
+	int rc = 0;
+
+	if (calls == NULL || who == NULL) {
+		rc = ERR_NOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < x->n; i++) {
+		if (x->it[i].state != KV_VERIFY)
+			continue;
+		if ((rc = mkcall(x, &calls[k], "GET", "secrets.get", x->it[i].d->name, "/secrets/",
+				 "/")) != 0)
+			goto out;
+		who[k++] = i;
+	}
+	if (k == 0 || (rc = azure_client_run(x->c, calls, k, err)) != 0)
+		goto out;
+	for (size_t j = 0; j < k && rc == 0; j++) {
+		struct kv_item *it = &x->it[who[j]];
+		struct azure_call *c = &calls[j];
+
+		if (c->rc == 0 && bundle_equal(c->json, it->d->value) &&
+		    azure_kv_tags_owner(json_object_get(c->json, "tags"), x->owner, NULL, 0) == 1) {
+			it->state = KV_DONE;
+			rc = report(x, it->d->name, it->d->key, ITEM_WRITTEN,
+				    it->r == NULL ? "created (confirmed after a lost answer)"
+						  : "new version (confirmed after a lost answer)");
+		} else if (c->rc != 0 && c->rc != ERR_NOTFOUND &&
+			   !(c->status == 403 && strcmp(c->inner, "SecretDisabled") == 0)) {
+			rc = fail_item(x, it, c);
+		} else if (it->writes >= KV_MAX_WRITES) {
+			it->state = KV_DONE;
+			rc = report(x, it->d->name, it->d->key, ITEM_FAILED, it->lost);
+		} else {
+			it->state = KV_WRITE; /* not stored: the next PUT is the first to land */
+		}
+	}
+out:
+	if (calls != NULL)
+		calls_clear(calls, k);
+	free(calls);
+	free(who);
+	return rc;
+}
+
+/* Writes until every KV_WRITE item is written, failed, refused or soft-deleted. */
+static int write_rounds(struct kv_ctx *x, struct err_ctx *err)
+{
+	int rc, again;
+
+	do {
+		if ((rc = write_all(x, err)) != 0 || (rc = verify_all(x, err)) != 0)
+			return rc;
+		again = 0;
+		for (size_t i = 0; i < x->n && !again; i++)
+			again = x->it[i].state == KV_WRITE;
+	} while (again);
+	return 0;
 }
 
 /* ---------- 4. soft-deleted names ---------- */
@@ -714,7 +804,7 @@ static int recover_all(struct kv_ctx *x, struct err_ctx *err)
 	if (!any)
 		return 0;
 	/* set those that came back with another value (a second 409 now fails the item) */
-	rc = write_all(x, err);
+	rc = write_rounds(x, err);
 	for (size_t i = 0; i < x->n && rc == 0; i++) {
 		struct kv_item *it = &x->it[i];
 
@@ -924,7 +1014,7 @@ int azure_keyvault_sync(struct azure_client *c, const struct job *job, const cha
 			goto out;
 	}
 	if ((rc = check_versions(&x, err)) != 0 || (rc = read_all(&x, err)) != 0 ||
-	    (rc = write_all(&x, err)) != 0 || (rc = recover_all(&x, err)) != 0)
+	    (rc = write_rounds(&x, err)) != 0 || (rc = recover_all(&x, err)) != 0)
 		goto out;
 	rc = prune(&x, err);
 out:

@@ -1,6 +1,7 @@
 /* test_azure_client.c — the Azure client and provider against tests/fakes/azure_server.py
  * (started per test on a free port): token caching per audience and the one refresh after
- * a 401 (tokens revoked by the fake), retries of injected 503s, failure reasons naming the
+ * a 401 (tokens revoked by the fake), retries of injected 503s (none for a once_on_5xx
+ * call, whose 5xx is ambiguous), failure reasons naming the
  * code, operation and secret, and the policies the shell test does not walk through:
  * dry_run (no write), adopt_existing (an untagged secret taken over and tagged) and
  * triggerUpdate=false (create only). */
@@ -269,6 +270,51 @@ Test(azure_client, injected_503s_are_retried)
 	cr_assert_eq(call.attempts, 3);
 	azure_call_clear(&call);
 	azure_client_free(c);
+}
+
+Test(azure_client, once_on_5xx_is_not_repeated_after_a_5xx_but_after_a_429)
+{
+	struct azure_auth_cfg cfg = {0};
+	struct azure_client *c = NULL;
+	struct azure_call call = list_call();
+	struct err_ctx err = {{0}};
+
+	call.once_on_5xx = 1;
+	cr_assert_eq(azure_client_new(&cfg, &c, &err), 0, "%s", err.msg);
+	json_decref(http("POST", "/_fake/faults",
+			 "{\"every\":1,\"status\":503,\"after\":true,\"ops\":[\"secrets.list\"],"
+			 "\"count\":1}",
+			 NULL));
+	cr_assert_eq(azure_client_run(c, &call, 1, &err), 0);
+	cr_assert_eq(call.status, 503);
+	cr_assert_eq(call.attempts, 1, "a 5xx may follow the write: not sent again");
+	cr_assert(azure_call_ambiguous(&call));
+	json_decref(http("POST", "/_fake/faults",
+			 "{\"every\":1,\"status\":429,\"ops\":[\"secrets.list\"],\"count\":1}",
+			 NULL));
+	cr_assert_eq(azure_client_run(c, &call, 1, &err), 0);
+	cr_assert_eq(call.rc, 0, "a 429 is refused before any work: retried");
+	cr_assert_eq(call.attempts, 2);
+	cr_assert_not(azure_call_ambiguous(&call));
+	azure_call_clear(&call);
+	azure_client_free(c);
+}
+
+Test(azure_client, ambiguous_only_for_lost_answers_and_5xx)
+{
+	struct azure_call call = {.rc = ERR_IO, .code = "Transport"};
+
+	cr_assert(azure_call_ambiguous(&call));
+	call = (struct azure_call){.rc = ERR_REMOTE, .status = 500};
+	cr_assert(azure_call_ambiguous(&call));
+	call = (struct azure_call){.rc = ERR_CONFLICT, .status = 412};
+	cr_assert_not(azure_call_ambiguous(&call));
+	call = (struct azure_call){.rc = ERR_REMOTE, .status = 429};
+	cr_assert_not(azure_call_ambiguous(&call));
+	call = (struct azure_call){.rc = ERR_PERM, .code = "NoToken"};
+	cr_assert_not(azure_call_ambiguous(&call));
+	call = (struct azure_call){.rc = 0, .status = 200};
+	cr_assert_not(azure_call_ambiguous(&call));
 }
 
 Test(azure_client, failure_reason_names_code_operation_and_secret)
