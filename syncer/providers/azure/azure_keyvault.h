@@ -8,6 +8,10 @@
  *      (GET /secrets/{name}/versions); GET the latest value of the others concurrently;
  *   3. write (PUT, tags on every version: Key Vault tags are per version) what is absent,
  *      disabled or different — never when dry_run, only new ones when !trigger_update;
+ *      A PUT whose answer was lost (transport error or 5xx: it may have been stored) is
+ *      not resent blindly: the latest version is read back, and the value is put again
+ *      only when it is not there (at most 4 times), so a lost answer never makes a second
+ *      version;
  *   4. a PUT answered 409 ObjectIsDeletedButRecoverable: when the deleted secret carries
  *      our tags (or adopt), recover it, poll until it is back, then compare and set;
  *   5. owned secrets that left Git, when prune (or delete_all): Retain → retained,
