@@ -61,7 +61,7 @@ static int seccomp_add(scmp_filter_ctx ctx, const struct sandbox_syscall *sc, st
 					      sc->arg_mask, sc->arg_value));
 	} else {
 		r = seccomp_rule_add(ctx, action, nr, 1,
-				     SCMP_CMP((unsigned)sc->arg_index, SCMP_CMP_EQ, sc->arg_value));
+				     SCMP_CMP((unsigned)sc->arg_index, SCMP_CMP_EQ, sc->arg_value, 0));
 	}
 	if (r != 0)
 		return err_set(err, ERR_INVAL, "seccomp: rule %s: %s", sc->name, strerror(-r));
