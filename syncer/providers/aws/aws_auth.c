@@ -3,6 +3,7 @@
 #include "syncer/providers/aws/aws_auth.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +47,48 @@ static const char *env(const char *name)
 	return v != NULL && v[0] != '\0' ? v : NULL;
 }
 
+/* The ambient source: the one authType names (irsa, podIdentity, accessKeys: that one or
+ * an error saying what it lacks), else the first configured of the chain. */
+static int pick_source(const char *auth_type, const char *role, enum aws_auth_source *out,
+		       struct err_ctx *err)
+{
+	static const char field[] = "spec.provider.aws.auth.authType";
+	bool web = role != NULL && env("AWS_WEB_IDENTITY_TOKEN_FILE") != NULL;
+	bool pod = env("AWS_CONTAINER_CREDENTIALS_FULL_URI") != NULL;
+	bool keys = env("AWS_ACCESS_KEY_ID") != NULL && env("AWS_SECRET_ACCESS_KEY") != NULL;
+	const char *t = auth_type != NULL ? auth_type : "";
+
+	if (strcmp(t, "irsa") == 0) {
+		*out = AWS_AUTH_WEB_IDENTITY;
+		return web ? 0
+			   : err_set(err, ERR_NOKEY,
+				     "aws: %s irsa needs a role ARN (auth.roleArn or AWS_ROLE_ARN) "
+				     "and AWS_WEB_IDENTITY_TOKEN_FILE",
+				     field);
+	}
+	if (strcmp(t, "podIdentity") == 0) {
+		*out = AWS_AUTH_POD_IDENTITY;
+		return pod ? 0
+			   : err_set(err, ERR_NOKEY,
+				     "aws: %s podIdentity needs AWS_CONTAINER_CREDENTIALS_FULL_URI",
+				     field);
+	}
+	if (strcmp(t, "accessKeys") == 0) {
+		*out = AWS_AUTH_ENV;
+		return keys ? 0
+			    : err_set(err, ERR_NOKEY,
+				      "aws: %s accessKeys needs auth.secretName (cluster mode) or "
+				      "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
+				      field);
+	}
+	*out = web ? AWS_AUTH_WEB_IDENTITY : pod ? AWS_AUTH_POD_IDENTITY : AWS_AUTH_ENV;
+	if (!web && !pod && !keys)
+		return err_set(err, ERR_NOKEY,
+			       "aws: no credentials: set a role ARN with AWS_WEB_IDENTITY_TOKEN_FILE, "
+			       "AWS_CONTAINER_CREDENTIALS_FULL_URI, or AWS_ACCESS_KEY_ID");
+	return 0;
+}
+
 int aws_auth_new(const struct aws_auth_cfg *cfg, struct aws_auth **out, struct err_ctx *err)
 {
 	struct aws_auth *a = xcalloc(1, sizeof(*a));
@@ -78,27 +121,20 @@ int aws_auth_new(const struct aws_auth_cfg *cfg, struct aws_auth **out, struct e
 		    (s->token != NULL && s->token->len > 0 &&
 		     secbuf_from(&a->given.token, s->token->data, s->token->len) != 0))
 			goto fail;
-	} else if (role != NULL && env("AWS_WEB_IDENTITY_TOKEN_FILE") != NULL) {
-		a->source = AWS_AUTH_WEB_IDENTITY;
+	} else if ((rc = pick_source(cfg->auth_type, role, &a->source, err)) != 0) {
+		goto fail;
+	} else if (a->source == AWS_AUTH_WEB_IDENTITY) {
 		if ((a->role_arn = xstrdup(role)) == NULL ||
 		    (a->token_file = xstrdup(env("AWS_WEB_IDENTITY_TOKEN_FILE"))) == NULL ||
 		    (a->sts_url = xstrdup(cfg->sts_url)) == NULL)
 			goto fail;
-	} else if (env("AWS_CONTAINER_CREDENTIALS_FULL_URI") != NULL) {
-		a->source = AWS_AUTH_POD_IDENTITY;
+	} else if (a->source == AWS_AUTH_POD_IDENTITY) {
 		if ((a->pod_url = xstrdup(env("AWS_CONTAINER_CREDENTIALS_FULL_URI"))) == NULL)
 			goto fail;
 		if (env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE") != NULL &&
 		    (a->pod_token_file = xstrdup(env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"))) ==
 			    NULL)
 			goto fail;
-	} else if (env("AWS_ACCESS_KEY_ID") != NULL && env("AWS_SECRET_ACCESS_KEY") != NULL) {
-		a->source = AWS_AUTH_ENV;
-	} else {
-		rc = err_set(err, ERR_NOKEY,
-			     "aws: no credentials: set a role ARN with AWS_WEB_IDENTITY_TOKEN_FILE, "
-			     "AWS_CONTAINER_CREDENTIALS_FULL_URI, or AWS_ACCESS_KEY_ID");
-		goto fail;
 	}
 	*out = a;
 	return 0;

@@ -1,6 +1,7 @@
 /* aws_auth.h — the AWS credential chain of the syncer. Keys from the Secret a config names
  * (spec.provider.aws.auth.secretName, sent by the watcher as CREDENTIALS) are that config's
- * explicit choice and used alone; otherwise, in this order of preference:
+ * explicit choice and used alone; otherwise the source authType names, or else, in this
+ * order of preference:
  *   1. web identity (IRSA): role = job.provider.role_arn or AWS_ROLE_ARN, token file =
  *      AWS_WEB_IDENTITY_TOKEN_FILE; assumed through STS AssumeRoleWithWebIdentity (an
  *      unsigned Query call), the token file re-read on every refresh;
@@ -45,6 +46,9 @@ struct aws_auth_cfg {
 	/* keys from the config's Secret (copied), or NULL: key_id = access key id, secret =
 	 * secret access key, token = session token (optional) */
 	const struct msg_credentials *secret;
+	/* spec.provider.aws.auth.authType: "irsa", "podIdentity" or "accessKeys" narrows the
+	 * ambient chain to that one source; "" or NULL keeps the chain */
+	const char *auth_type;
 };
 
 struct aws_auth;

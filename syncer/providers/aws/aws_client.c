@@ -129,7 +129,8 @@ int aws_client_new(const struct aws_client_cfg *cfg, struct aws_client **out,
 		goto fail;
 	}
 	acfg = (struct aws_auth_cfg){.role_arn = cfg->role_arn, .sts_url = c->url[AWS_SVC_STS],
-				     .http = c->http, .secret = cfg->secret};
+				     .http = c->http, .secret = cfg->secret,
+				     .auth_type = cfg->auth_type};
 	if ((rc = aws_auth_new(&acfg, &c->auth, err)) != 0)
 		goto fail;
 	aws_retry_init(&c->retry, 0);

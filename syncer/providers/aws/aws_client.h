@@ -26,6 +26,7 @@ struct aws_client_cfg {
 	const char *endpoint; /* job.provider.endpoint or NULL (AWS_ENDPOINT_URL[_<SVC>]) */
 	const char *role_arn; /* job.provider.role_arn or NULL */
 	const struct msg_credentials *secret; /* keys from the config's Secret, or NULL */
+	const char *auth_type; /* job.provider.auth_type (narrows the chain), or NULL */
 };
 
 struct aws_call {

@@ -32,7 +32,8 @@ static int aws_open(const struct job *job, const struct msg_credentials *creds, 
 	struct aws_client_cfg cfg = {.region = job->provider.region,
 				     .endpoint = job->provider.endpoint,
 				     .role_arn = job->provider.role_arn,
-				     .secret = creds};
+				     .secret = creds,
+				     .auth_type = job->provider.auth_type};
 	int rc;
 
 	if (s == NULL)
