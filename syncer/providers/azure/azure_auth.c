@@ -216,19 +216,75 @@ int azure_auth_needs_refresh(int64_t got, int64_t exp, int64_t now)
 	return now >= exp - margin;
 }
 
+/* The source cfg asks for. No authType: the whole chain, first usable wins; an authType
+ * narrows it to its own sources and names itself when they are missing. */
+static int pick_source(const struct azure_auth_cfg *cfg, enum azure_auth_source *out,
+		       struct err_ctx *err)
+{
+	const char *t = cfg->auth_type != NULL ? cfg->auth_type : "";
+
+	if (t[0] == '\0') {
+		if (cfg->creds != NULL)
+			*out = AZURE_AUTH_SECRET;
+		else if (env("AZURE_FEDERATED_TOKEN_FILE") != NULL)
+			*out = AZURE_AUTH_WORKLOAD;
+		else if (env("AZURE_CLIENT_SECRET") != NULL)
+			*out = AZURE_AUTH_ENV;
+		else
+			*out = AZURE_AUTH_IMDS;
+		return 0;
+	}
+	if (strcmp(t, AZURE_AUTH_TYPE_WORKLOAD) == 0) {
+		if (env("AZURE_FEDERATED_TOKEN_FILE") == NULL)
+			return err_set(err, ERR_NOKEY,
+				       "azure: " AZURE_AUTH_TYPE_FIELD " " AZURE_AUTH_TYPE_WORKLOAD
+				       ": AZURE_FEDERATED_TOKEN_FILE is not set (is the pod "
+				       "labelled for workload identity?)");
+		*out = AZURE_AUTH_WORKLOAD;
+		return 0;
+	}
+	if (strcmp(t, AZURE_AUTH_TYPE_SP) == 0) {
+		if (cfg->creds != NULL)
+			*out = AZURE_AUTH_SECRET;
+		else if (env("AZURE_CLIENT_SECRET") != NULL)
+			*out = AZURE_AUTH_ENV;
+		else
+			return err_set(err, ERR_NOKEY,
+				       "azure: " AZURE_AUTH_TYPE_FIELD " " AZURE_AUTH_TYPE_SP
+				       ": no client secret (spec.provider.azure.auth.secretName "
+				       "or AZURE_CLIENT_SECRET)");
+		return 0;
+	}
+	if (strcmp(t, AZURE_AUTH_TYPE_MI) == 0) {
+		*out = AZURE_AUTH_IMDS;
+		return 0;
+	}
+	return err_set(err, ERR_INVAL,
+		       "azure: " AZURE_AUTH_TYPE_FIELD " is not one of " AZURE_AUTH_TYPE_WORKLOAD
+		       ", " AZURE_AUTH_TYPE_SP ", " AZURE_AUTH_TYPE_MI);
+}
+
 int azure_auth_new(const struct azure_auth_cfg *cfg, struct azure_auth **out, struct err_ctx *err)
 {
 	struct azure_auth *a = xcalloc(1, sizeof(*a));
 	const char *authority = first(env("AZURE_AUTHORITY_HOST"), AZURE_AUTH_DEFAULT_AUTHORITY);
 	const char *tenant = first(cfg->tenant_id, env("AZURE_TENANT_ID"));
 	const char *client = NULL;
+	char label[80];
 	int rc = ERR_NOMEM;
 
 	if (a == NULL)
 		return ERR_NOMEM;
 	a->http = cfg->http;
-	if (cfg->creds != NULL) {
-		a->src = AZURE_AUTH_SECRET;
+	if ((rc = pick_source(cfg, &a->src, err)) != 0)
+		goto fail;
+	/* errors below name the authType the user wrote, else the source the chain chose */
+	if (cfg->auth_type != NULL && cfg->auth_type[0] != '\0')
+		(void)str_fmt(label, sizeof(label), AZURE_AUTH_TYPE_FIELD " %s", cfg->auth_type);
+	else
+		(void)str_fmt(label, sizeof(label), "%s", azure_auth_source_name(a->src));
+	rc = ERR_NOMEM;
+	if (a->src == AZURE_AUTH_SECRET) {
 		client = cfg->creds->key_id;
 		if (!azure_auth_valid_id(client) || cfg->creds->secret == NULL ||
 		    cfg->creds->secret->len == 0) {
@@ -241,15 +297,13 @@ int azure_auth_new(const struct azure_auth_cfg *cfg, struct azure_auth **out, st
 		if ((rc = secbuf_from(&a->secret, cfg->creds->secret->data,
 				      cfg->creds->secret->len)) != 0)
 			goto fail;
-	} else if (env("AZURE_FEDERATED_TOKEN_FILE") != NULL) {
-		a->src = AZURE_AUTH_WORKLOAD;
+	} else if (a->src == AZURE_AUTH_WORKLOAD) {
 		client = first(cfg->client_id, env("AZURE_CLIENT_ID"));
 		if ((a->token_file = xstrdup(env("AZURE_FEDERATED_TOKEN_FILE"))) == NULL)
 			goto fail;
-	} else if (env("AZURE_CLIENT_SECRET") != NULL) {
+	} else if (a->src == AZURE_AUTH_ENV) {
 		const char *s = env("AZURE_CLIENT_SECRET");
 
-		a->src = AZURE_AUTH_ENV;
 		client = first(cfg->client_id, env("AZURE_CLIENT_ID"));
 		if ((rc = secbuf_from(&a->secret, s, strlen(s))) != 0)
 			goto fail;
@@ -259,7 +313,6 @@ int azure_auth_new(const struct azure_auth_cfg *cfg, struct azure_auth **out, st
 		char buf[1024];
 		size_t bl;
 
-		a->src = AZURE_AUTH_IMDS;
 		if (base == NULL)
 			base = AZURE_AUTH_DEFAULT_IMDS;
 		if (!str_has_prefix(base, "http://") && !str_has_prefix(base, "https://")) {
@@ -306,14 +359,14 @@ int azure_auth_new(const struct azure_auth_cfg *cfg, struct azure_auth **out, st
 		rc = err_set(err, ERR_NOKEY,
 			     "azure (%s): no valid client id (spec.provider.azure.auth.clientId or "
 			     "AZURE_CLIENT_ID)",
-			     azure_auth_source_name(a->src));
+			     label);
 		goto fail;
 	}
 	if (!azure_auth_valid_id(tenant)) {
 		rc = err_set(err, ERR_NOKEY,
 			     "azure (%s): no valid tenant id (spec.provider.azure.auth.tenantId or "
 			     "AZURE_TENANT_ID)",
-			     azure_auth_source_name(a->src));
+			     label);
 		goto fail;
 	}
 	if ((a->client_id = xstrdup(client)) == NULL)

@@ -1,5 +1,6 @@
 /* azure_auth.h — Microsoft Entra ID access tokens for the Azure provider.
- * Sources, first usable wins (the config's Secret, when given, is used alone):
+ * Sources, first usable wins when the config has no authType (the config's Secret, when
+ * given, is used alone):
  *   1. config Secret (creds): client credentials, creds->key_id = client id,
  *      creds->secret = client secret, tenant = spec tenantId, else AZURE_TENANT_ID;
  *   2. workload identity: AZURE_FEDERATED_TOKEN_FILE + client id (spec clientId, else
@@ -8,6 +9,11 @@
  *   3. AZURE_CLIENT_SECRET + AZURE_CLIENT_ID + AZURE_TENANT_ID: client credentials;
  *   4. managed identity: IMDS (http://169.254.169.254, or AZURE_IMDS_ENDPOINT /
  *      IDENTITY_ENDPOINT for tests and App Service) with `Metadata: true`.
+ * spec.provider.azure.auth.authType narrows the chain (cfg->auth_type, validated and
+ * lowerCamel already; NULL or "" = the whole chain above):
+ *   workloadIdentity: 2 only (no token file, client id or tenant: an error naming them);
+ *   servicePrincipal: 1, else 3 (never IMDS or the token file);
+ *   managedIdentity:  4 only (spec clientId, else AZURE_CLIENT_ID: user-assigned identity).
  * Token endpoint: $AZURE_AUTHORITY_HOST (default https://login.microsoftonline.com/)
  * {tenant}/oauth2/v2.0/token. One token per scope, cached, refreshed 5 minutes before it
  * expires; azure_auth_invalidate drops one (after a 401). Tokens, client secrets and
@@ -30,6 +36,10 @@
 #define AZURE_AUTH_MAX_ID 128 /* bytes of a tenant or client id */
 #define AZURE_AUTH_DEFAULT_AUTHORITY "https://login.microsoftonline.com/"
 #define AZURE_AUTH_DEFAULT_IMDS "http://169.254.169.254"
+#define AZURE_AUTH_TYPE_FIELD "spec.provider.azure.auth.authType"
+#define AZURE_AUTH_TYPE_WORKLOAD "workloadIdentity"
+#define AZURE_AUTH_TYPE_SP "servicePrincipal"
+#define AZURE_AUTH_TYPE_MI "managedIdentity"
 
 enum azure_auth_source {
 	AZURE_AUTH_SECRET = 0,	 /* the config's Secret */
@@ -42,6 +52,7 @@ struct azure_auth_cfg {
 	const struct msg_credentials *creds; /* the config's Secret, or NULL */
 	const char *tenant_id;		     /* spec tenantId or NULL */
 	const char *client_id;		     /* spec clientId or NULL */
+	const char *auth_type;		     /* spec authType: NULL/"" = whole chain */
 	struct cloud_http *http;	     /* borrowed transport */
 };
 

@@ -35,7 +35,8 @@ static int azure_open(const struct job *job, const struct msg_credentials *creds
 	struct azure_state *s = xcalloc(1, sizeof(*s));
 	struct azure_auth_cfg cfg = {.creds = creds,
 				     .tenant_id = job->provider.tenant_id,
-				     .client_id = job->provider.client_id};
+				     .client_id = job->provider.client_id,
+				     .auth_type = job->provider.auth_type};
 	int rc;
 
 	if (s == NULL)

@@ -349,6 +349,158 @@ Test(azure_auth, chain_order)
 	clear_env();
 }
 
+static enum azure_auth_source pick(const struct azure_auth_cfg *cfg)
+{
+	struct azure_auth *a = NULL;
+	struct err_ctx err = {{0}};
+	enum azure_auth_source src;
+
+	cr_assert_eq(azure_auth_new(cfg, &a, &err), 0, "authType %s: %s",
+		     cfg->auth_type != NULL ? cfg->auth_type : "(none)", err.msg);
+	src = azure_auth_source(a);
+	azure_auth_free(a);
+	return src;
+}
+
+/* every source's variables set: each authType keeps only its own */
+static void set_all_env(void)
+{
+	clear_env();
+	setenv("AZURE_FEDERATED_TOKEN_FILE", "/var/run/secrets/azure/tokens/t", 1);
+	setenv("AZURE_CLIENT_SECRET", "env-s3cr3t", 1);
+	setenv("AZURE_CLIENT_ID", "cid", 1);
+	setenv("AZURE_TENANT_ID", "tid", 1);
+	setenv("AZURE_IMDS_ENDPOINT", "http://127.0.0.1:9", 1);
+}
+
+Test(azure_auth, auth_type_narrows_the_chain)
+{
+	struct azure_auth_cfg cfg = {0};
+
+	set_all_env();
+	cfg.auth_type = "";
+	cr_assert_eq(pick(&cfg), AZURE_AUTH_WORKLOAD, "no authType: the chain, token file first");
+	cfg.auth_type = NULL;
+	cr_assert_eq(pick(&cfg), AZURE_AUTH_WORKLOAD);
+	cfg.auth_type = "workloadIdentity";
+	cr_assert_eq(pick(&cfg), AZURE_AUTH_WORKLOAD);
+	cfg.auth_type = "servicePrincipal";
+	cr_assert_eq(pick(&cfg), AZURE_AUTH_ENV, "servicePrincipal skips the token file");
+	cfg.auth_type = "managedIdentity";
+	cr_assert_eq(pick(&cfg), AZURE_AUTH_IMDS, "managedIdentity skips every other source");
+
+	cfg.creds = creds("cid", "csecret");
+	cfg.tenant_id = "tenant-1";
+	cfg.auth_type = "servicePrincipal";
+	cr_assert_eq(pick(&cfg), AZURE_AUTH_SECRET, "the config's Secret before the env secret");
+	cfg.auth_type = "";
+	cr_assert_eq(pick(&cfg), AZURE_AUTH_SECRET);
+	secbuf_free(cfg.creds->secret);
+	clear_env();
+}
+
+Test(azure_auth, workload_identity_names_what_is_missing)
+{
+	struct azure_auth_cfg cfg = {.auth_type = "workloadIdentity"};
+	struct azure_auth *a = NULL;
+	struct err_ctx err = {{0}};
+
+	/* a service principal and IMDS would work: workloadIdentity must not fall back */
+	clear_env();
+	setenv("AZURE_CLIENT_SECRET", "env-s3cr3t", 1);
+	setenv("AZURE_CLIENT_ID", "cid", 1);
+	setenv("AZURE_TENANT_ID", "tid", 1);
+	setenv("AZURE_IMDS_ENDPOINT", "http://127.0.0.1:9", 1);
+	cr_assert_neq(azure_auth_new(&cfg, &a, &err), 0);
+	cr_assert_null(a);
+	cr_assert(strstr(err.msg, "spec.provider.azure.auth.authType workloadIdentity") != NULL,
+		  "%s", err.msg);
+	cr_assert(strstr(err.msg, "AZURE_FEDERATED_TOKEN_FILE") != NULL, "%s", err.msg);
+	cr_assert_null(strstr(err.msg, "env-s3cr3t"));
+
+	setenv("AZURE_FEDERATED_TOKEN_FILE", "/var/run/secrets/azure/tokens/t", 1);
+	unsetenv("AZURE_CLIENT_ID");
+	memset(&err, 0, sizeof(err));
+	cr_assert_neq(azure_auth_new(&cfg, &a, &err), 0);
+	cr_assert(strstr(err.msg, "spec.provider.azure.auth.authType workloadIdentity") != NULL,
+		  "%s", err.msg);
+	cr_assert(strstr(err.msg, "AZURE_CLIENT_ID") != NULL, "%s", err.msg);
+	cfg.client_id = "spec-cid";
+	cr_assert_eq(pick(&cfg), AZURE_AUTH_WORKLOAD, "spec clientId fills in");
+
+	unsetenv("AZURE_TENANT_ID");
+	memset(&err, 0, sizeof(err));
+	cr_assert_neq(azure_auth_new(&cfg, &a, &err), 0);
+	cr_assert(strstr(err.msg, "spec.provider.azure.auth.authType workloadIdentity") != NULL,
+		  "%s", err.msg);
+	cr_assert(strstr(err.msg, "AZURE_TENANT_ID") != NULL, "%s", err.msg);
+	cfg.tenant_id = "spec-tenant";
+	cr_assert_eq(pick(&cfg), AZURE_AUTH_WORKLOAD, "spec tenantId fills in");
+	clear_env();
+}
+
+Test(azure_auth, service_principal_never_falls_back)
+{
+	struct azure_auth_cfg cfg = {.auth_type = "servicePrincipal"};
+	struct azure_auth *a = NULL;
+	struct err_ctx err = {{0}};
+
+	/* a token file and IMDS are there, but no client secret anywhere */
+	clear_env();
+	setenv("AZURE_FEDERATED_TOKEN_FILE", "/var/run/secrets/azure/tokens/t", 1);
+	setenv("AZURE_CLIENT_ID", "cid", 1);
+	setenv("AZURE_TENANT_ID", "tid", 1);
+	setenv("AZURE_IMDS_ENDPOINT", "http://127.0.0.1:9", 1);
+	cr_assert_neq(azure_auth_new(&cfg, &a, &err), 0);
+	cr_assert_null(a);
+	cr_assert(strstr(err.msg, "spec.provider.azure.auth.authType servicePrincipal") != NULL,
+		  "%s", err.msg);
+	cr_assert(strstr(err.msg, "AZURE_CLIENT_SECRET") != NULL, "%s", err.msg);
+	cr_assert(strstr(err.msg, "secretName") != NULL, "%s", err.msg);
+
+	setenv("AZURE_CLIENT_SECRET", "env-s3cr3t", 1);
+	cr_assert_eq(pick(&cfg), AZURE_AUTH_ENV);
+	unsetenv("AZURE_TENANT_ID");
+	memset(&err, 0, sizeof(err));
+	cr_assert_neq(azure_auth_new(&cfg, &a, &err), 0);
+	cr_assert(strstr(err.msg, "spec.provider.azure.auth.authType servicePrincipal") != NULL,
+		  "%s", err.msg);
+	cr_assert(strstr(err.msg, "AZURE_TENANT_ID") != NULL, "%s", err.msg);
+	cr_assert_null(strstr(err.msg, "env-s3cr3t"));
+	clear_env();
+}
+
+Test(azure_auth, managed_identity_ignores_the_other_sources)
+{
+	struct azure_auth_cfg cfg = {.auth_type = "managedIdentity", .client_id = "uami-1"};
+	struct azure_auth *a = NULL;
+	struct err_ctx err = {{0}};
+
+	set_all_env();
+	cfg.creds = creds("cid", "csecret");
+	cr_assert_eq(pick(&cfg), AZURE_AUTH_IMDS, "not even the config's Secret");
+	secbuf_free(cfg.creds->secret);
+	cfg.creds = NULL;
+	cfg.client_id = "bad/id";
+	cr_assert_neq(azure_auth_new(&cfg, &a, &err), 0, "a user-assigned client id is checked");
+	cr_assert(strstr(err.msg, "client id") != NULL, "%s", err.msg);
+	clear_env();
+	cfg.client_id = NULL;
+	cr_assert_eq(pick(&cfg), AZURE_AUTH_IMDS, "nothing set: system-assigned identity");
+}
+
+Test(azure_auth, unknown_auth_type_is_refused)
+{
+	struct azure_auth_cfg cfg = {.auth_type = "irsa"};
+	struct azure_auth *a = NULL;
+	struct err_ctx err = {{0}};
+
+	set_all_env();
+	cr_assert_neq(azure_auth_new(&cfg, &a, &err), 0);
+	cr_assert(strstr(err.msg, "spec.provider.azure.auth.authType") != NULL, "%s", err.msg);
+	clear_env();
+}
+
 /* ---- retries and reasons ---- */
 
 Test(azure_retry, backoff_bounds_and_retry_after)
