@@ -211,18 +211,63 @@ out:
 	return rc;
 }
 
-int gcp_auth_new(const struct msg_credentials *creds, struct cloud_http *http, struct gcp_auth **out,
-		 struct err_ctx *err)
+/* The metadata server's token URL from GCE_METADATA_HOST (default GCP_AUTH_METADATA_HOST). */
+static int use_metadata(struct gcp_auth *a, struct err_ctx *err)
 {
-	struct gcp_auth *a = xcalloc(1, sizeof(*a));
+	const char *host = getenv("GCE_METADATA_HOST");
+	char url[GCP_AUTH_MAX_URL];
+
+	a->source = GCP_AUTH_METADATA;
+	if (host == NULL || host[0] == '\0')
+		host = GCP_AUTH_METADATA_HOST;
+	if (strpbrk(host, "/?#@ ") != NULL ||
+	    str_fmt(url, sizeof(url),
+		    "http://%s/computeMetadata/v1/instance/service-accounts/default/token",
+		    host) != 0)
+		return err_set(err, ERR_INVAL, "gcp: GCE_METADATA_HOST is not a host[:port]");
+	if ((a->metadata_url = xstrdup(url)) == NULL || (a->origin = xstrdup(url)) == NULL)
+		return ERR_NOMEM;
+	return 0;
+}
+
+int gcp_auth_new(const struct msg_credentials *creds, const char *auth_type,
+		 struct cloud_http *http, struct gcp_auth **out, struct err_ctx *err)
+{
+	struct gcp_auth *a = NULL;
 	const char *file = getenv("GOOGLE_APPLICATION_CREDENTIALS");
+	const char *type = auth_type != NULL ? auth_type : "";
+	int json_only = strcmp(type, GCP_AUTH_TYPE_JSON) == 0;
+	int wi_only = strcmp(type, GCP_AUTH_TYPE_WI) == 0;
 	struct secbuf *buf = NULL;
 	int rc = ERR_NOMEM;
 
-	if (a == NULL)
+	if (type[0] != '\0' && !json_only && !wi_only)
+		return err_set(
+		    err, ERR_INVAL,
+		    "gcp: spec.provider.gcp.auth.authType \"%.40s\" is not one of " GCP_AUTH_TYPE_WI
+		    " " GCP_AUTH_TYPE_JSON,
+		    type);
+	if (wi_only && creds != NULL)
+		return err_set(err, ERR_INVAL,
+			       "gcp: spec.provider.gcp.auth.authType " GCP_AUTH_TYPE_WI
+			       " uses the metadata server only, but a credentials Secret (%s) was "
+			       "given; remove spec.provider.gcp.auth.secretName or use "
+			       "authType " GCP_AUTH_TYPE_JSON,
+			       creds->origin ? creds->origin : "spec.provider.gcp.auth.secretName");
+	if (json_only && creds == NULL && (file == NULL || file[0] == '\0'))
+		return err_set(
+		    err, ERR_NOKEY,
+		    "gcp: spec.provider.gcp.auth.authType " GCP_AUTH_TYPE_JSON
+		    " needs a service-account key, but neither "
+		    "spec.provider.gcp.auth.secretName nor GOOGLE_APPLICATION_CREDENTIALS "
+		    "is set (the metadata server is not used with " GCP_AUTH_TYPE_JSON ")");
+	if ((a = xcalloc(1, sizeof(*a))) == NULL)
 		return ERR_NOMEM;
 	a->http = http;
-	if (creds != NULL && creds->secret != NULL && creds->secret->len > 0) {
+	if (wi_only) {
+		if ((rc = use_metadata(a, err)) != 0)
+			goto fail;
+	} else if (creds != NULL && creds->secret != NULL && creds->secret->len > 0) {
 		a->source = GCP_AUTH_SECRET;
 		if ((a->origin =
 			 xstrdup(creds->origin ? creds->origin : "the credentials Secret")) == NULL)
@@ -241,22 +286,8 @@ int gcp_auth_new(const struct msg_credentials *creds, struct cloud_http *http, s
 		if ((rc = read_key_file(file, &buf, err)) != 0 ||
 		    (rc = gcp_sa_key_parse(buf->data, buf->len, file, &a->key, err)) != 0)
 			goto fail;
-	} else {
-		const char *host = getenv("GCE_METADATA_HOST");
-		char url[GCP_AUTH_MAX_URL];
-
-		a->source = GCP_AUTH_METADATA;
-		if (host == NULL || host[0] == '\0')
-			host = GCP_AUTH_METADATA_HOST;
-		if (strpbrk(host, "/?#@ ") != NULL ||
-		    str_fmt(url, sizeof(url),
-			    "http://%s/computeMetadata/v1/instance/service-accounts/default/token",
-			    host) != 0) {
-			rc = err_set(err, ERR_INVAL, "gcp: GCE_METADATA_HOST is not a host[:port]");
-			goto fail;
-		}
-		if ((a->metadata_url = xstrdup(url)) == NULL || (a->origin = xstrdup(url)) == NULL)
-			goto fail;
+	} else if ((rc = use_metadata(a, err)) != 0) {
+		goto fail;
 	}
 	secbuf_free(buf);
 	*out = a;

@@ -173,7 +173,7 @@ int gcp_client_new(const struct gcp_client_cfg *cfg, struct gcp_client **out, st
 		err_set(err, rc, "gcp: cannot set up HTTP transport");
 		goto fail;
 	}
-	if ((rc = gcp_auth_new(cfg->creds, c->http, &c->auth, err)) != 0)
+	if ((rc = gcp_auth_new(cfg->creds, cfg->auth_type, c->http, &c->auth, err)) != 0)
 		goto fail;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	c->rng = ((uint64_t)ts.tv_nsec * 2654435761u + (uint64_t)ts.tv_sec) | 1;

@@ -34,6 +34,8 @@ struct gcp_client_cfg {
 	const char *project;  /* job.provider.project_id or NULL (GOOGLE_CLOUD_PROJECT) */
 	const char *endpoint; /* job.provider.endpoint or NULL (public hosts) */
 	const struct msg_credentials *creds; /* the config's Secret, or NULL */
+	const char *auth_type; /* job.provider.auth_type: NULL/"" (any source), "jsonCredentials"
+				* or "workloadIdentity" (gcp_auth_new) */
 };
 
 struct gcp_call {

@@ -30,7 +30,8 @@ static int gcp_open(const struct job *job, const struct msg_credentials *creds, 
 	struct gcp_state *s = xcalloc(1, sizeof(*s));
 	struct gcp_client_cfg cfg = {.project = job->provider.project_id,
 				     .endpoint = job->provider.endpoint,
-				     .creds = creds};
+				     .creds = creds,
+				     .auth_type = job->provider.auth_type};
 	int rc;
 
 	if (s == NULL)
