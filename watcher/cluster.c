@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/smconfig.h"
 #include "common/str.h"
@@ -138,14 +139,6 @@ int cluster_take_args(int *argc, char **argv, struct cluster_opts *o, struct err
 
 /* ------------------------------------------------------------------ helpers */
 
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static const char *jstr(const json_t *o, const char *k)
 {
 	const char *s = json_string_value(json_object_get(o, k));
@@ -248,7 +241,7 @@ static void send_metrics(struct cluster *c)
 static void enqueue_for_source(struct cluster *c, const char *kind, const json_t *src)
 {
 	const char *sns = jstr(meta_of(src), "namespace"), *sname = jstr(meta_of(src), "name");
-	int64_t now = mono_ms();
+	int64_t now = clock_mono_ms();
 
 	for (int g = 0; g < CLUSTER_NGROUPS; g++) {
 		const char *k;
@@ -311,7 +304,7 @@ static void on_event(void *arg, enum informer_event ev, const json_t *old, const
 		return;
 	switch (ev) {
 	case INFORMER_ADD:
-		(void)workqueue_add(c->wq, key, mono_ms());
+		(void)workqueue_add(c->wq, key, clock_mono_ms());
 		break;
 	case INFORMER_UPDATE: {
 		const json_t *om = meta_of(old), *nm = meta_of(obj);
@@ -321,7 +314,7 @@ static void on_event(void *arg, enum informer_event ev, const json_t *old, const
 		bool ann = na != NULL && (oa == NULL || strcmp(oa, na) != 0);
 
 		if (gen || ann || (deleting(obj) && !deleting(old)))
-			(void)workqueue_add(c->wq, key, mono_ms());
+			(void)workqueue_add(c->wq, key, clock_mono_ms());
 		break;
 	}
 	case INFORMER_DELETE:
@@ -411,7 +404,7 @@ static int64_t jittered(int64_t interval_s)
 	uint32_t r = 0;
 
 	if (getrandom(&r, sizeof(r), 0) != sizeof(r))
-		r = (uint32_t)mono_ms();
+		r = (uint32_t)clock_mono_ms();
 	return workqueue_jitter_ms(interval_s * 1000, r);
 }
 
@@ -429,9 +422,9 @@ static void finish_now(struct cluster *c, const char *key, int group, const json
 	if (outcome == STATUS_FAILED) {
 		c->n_errors++;
 		c->n_requeue_error++;
-		(void)workqueue_add_backoff(c->wq, key, mono_ms(), NULL);
+		(void)workqueue_add_backoff(c->wq, key, clock_mono_ms(), NULL);
 	} else if (retry_s > 0) {
-		(void)workqueue_add_at(c->wq, key, mono_ms() + retry_s * 1000);
+		(void)workqueue_add_at(c->wq, key, clock_mono_ms() + retry_s * 1000);
 	}
 }
 
@@ -746,14 +739,14 @@ static int reconcile(struct cluster *c, const char *key)
 				smconfig_free(&cfg);
 				if (rc == 1)
 					return 1;
-				(void)workqueue_add_backoff(c->wq, key, mono_ms(), NULL);
+				(void)workqueue_add_backoff(c->wq, key, clock_mono_ms(), NULL);
 				return 0;
 			}
 			smconfig_free(&cfg);
 		}
 		if (set_finalizers(c, group, obj, false, &err) != 0) {
 			log_warn("finalizer.remove", "%s/%s: %s", ns, name, err.msg);
-			(void)workqueue_add_backoff(c->wq, key, mono_ms(), NULL);
+			(void)workqueue_add_backoff(c->wq, key, clock_mono_ms(), NULL);
 		} else {
 			log_info("finalizer.removed", "%s/%s deleted", ns, name);
 		}
@@ -867,7 +860,7 @@ static void job_finished(struct cluster *c, const struct msg_result *r)
 		} else {
 			log_warn("finalize.failed", "%s/%s: %s", ns, name,
 				 r->code != 0 ? (r->reason ? r->reason : "") : err.msg);
-			(void)workqueue_add_backoff(c->wq, key, mono_ms(), NULL);
+			(void)workqueue_add_backoff(c->wq, key, clock_mono_ms(), NULL);
 		}
 		workqueue_done(c->wq, key);
 		json_decref(c->running_obj);
@@ -890,14 +883,14 @@ static void job_finished(struct cluster *c, const struct msg_result *r)
 		if (annotation(c->running_obj) != NULL)
 			clear_annotation(c, group, c->running_obj);
 		workqueue_forget(c->wq, key);
-		(void)workqueue_add_at(c->wq, key, mono_ms() + d);
+		(void)workqueue_add_at(c->wq, key, clock_mono_ms() + d);
 		c->n_requeue_timer++;
 		log_info("job.done", "%s/%s synced at %s", ns, name, c->running_rev);
 	} else {
 		int64_t d = 0;
 
 		in.outcome = STATUS_FAILED;
-		(void)workqueue_add_backoff(c->wq, key, mono_ms(), &d);
+		(void)workqueue_add_backoff(c->wq, key, clock_mono_ms(), &d);
 		in.next = in.now + d / 1000;
 		c->n_errors++;
 		c->n_requeue_error++;
@@ -1130,7 +1123,7 @@ int cluster_run(struct cluster *c, struct err_ctx *err)
 		 c->o.ns ? c->o.ns : "all namespaces", c->identity, c->leader ? "on" : "off");
 	send_metrics(c);
 	for (;;) {
-		int64_t now = mono_ms(), wait = CLUSTER_MAX_WAIT_MS;
+		int64_t now = clock_mono_ms(), wait = CLUSTER_MAX_WAIT_MS;
 		int fds[4];
 		short rev[4];
 		size_t nf = 0, map[4];
@@ -1163,7 +1156,7 @@ int cluster_run(struct cluster *c, struct err_ctx *err)
 					workqueue_done(c->wq, k);
 			}
 			if (c->running_job == 0) {
-				int64_t d = workqueue_next_ms(c->wq, mono_ms());
+				int64_t d = workqueue_next_ms(c->wq, clock_mono_ms());
 
 				if (d >= 0 && d < wait)
 					wait = d;

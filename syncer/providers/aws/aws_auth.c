@@ -277,13 +277,6 @@ static int xml_field(const struct secbuf *x, const char *tag, struct secbuf **ou
 	return 0;
 }
 
-static void slist_wipe_free(struct curl_slist *l)
-{
-	for (struct curl_slist *p = l; p != NULL; p = p->next)
-		explicit_bzero(p->data, strlen(p->data));
-	curl_slist_free_all(l);
-}
-
 static int perform_retry(struct cloud_http *h, struct cloud_http_req *r)
 {
 	struct aws_retry rt;
@@ -364,7 +357,7 @@ static int fetch_web_identity(struct aws_auth *a, struct aws_creds *c, struct er
 	rc = 0;
 out:
 	cloud_http_req_reset(&r);
-	slist_wipe_free(hdr);
+	cloud_http_headers_free(hdr);
 	secbuf_free(tok);
 	secbuf_free(body);
 	secbuf_free(akid);
@@ -435,7 +428,7 @@ out:
 		json_decref(j);
 	}
 	cloud_http_req_reset(&r);
-	slist_wipe_free(hdr);
+	cloud_http_headers_free(hdr);
 	secbuf_free(tok);
 	secbuf_free(hv);
 	return rc;

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/str.h"
 #include "common/xmalloc.h"
@@ -35,14 +36,6 @@ static const char *env(const char *name)
 	const char *v = getenv(name);
 
 	return v != NULL && v[0] != '\0' ? v : NULL;
-}
-
-static long long mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static int valid_region(const char *r)
@@ -188,13 +181,6 @@ void aws_call_clear(struct aws_call *call)
 	call->done = 0;
 }
 
-static void slist_wipe_free(struct curl_slist *l)
-{
-	for (struct curl_slist *p = l; p != NULL; p = p->next)
-		explicit_bzero(p->data, strlen(p->data));
-	curl_slist_free_all(l);
-}
-
 static int add_hdr(struct curl_slist **l, const char *name, const char *value)
 {
 	struct secbuf *line = NULL;
@@ -261,7 +247,7 @@ static int build_request(struct aws_client *c, const struct aws_creds *cr, struc
 	l = NULL;
 out:
 	sigv4_out_free(&so);
-	slist_wipe_free(l);
+	cloud_http_headers_free(l);
 	return rc;
 }
 
@@ -365,7 +351,7 @@ int aws_client_run(struct aws_client *c, struct aws_call *calls, size_t n, struc
 	}
 	while (left > 0) {
 		const struct aws_creds *cr = NULL;
-		long long now = mono_ms(), wait = -1;
+		long long now = clock_mono_ms(), wait = -1;
 		size_t w = 0;
 
 		for (size_t i = 0; i < n && w < AWS_CLIENT_WAVE; i++) {
@@ -423,14 +409,14 @@ int aws_client_run(struct aws_client *c, struct aws_call *calls, size_t n, struc
 		}
 		rc = cloud_http_perform(c->http, rp, w);
 		for (size_t k = 0; k < w; k++) {
-			slist_wipe_free(hdrs[k]);
+			cloud_http_headers_free(hdrs[k]);
 			hdrs[k] = NULL;
 		}
 		if (rc != 0) {
 			err_set(err, rc, "aws: HTTP transport failed");
 			goto out;
 		}
-		now = mono_ms();
+		now = clock_mono_ms();
 		for (size_t k = 0; k < w; k++) {
 			struct aws_call *call = &calls[idx[k]];
 			struct cloud_http_req *r = &reqs[k];
@@ -475,7 +461,7 @@ int aws_client_run(struct aws_client *c, struct aws_call *calls, size_t n, struc
 	rc = 0;
 out:
 	for (size_t k = 0; k < AWS_CLIENT_WAVE; k++) {
-		slist_wipe_free(hdrs[k]);
+		cloud_http_headers_free(hdrs[k]);
 		cloud_http_req_reset(&reqs[k]);
 	}
 	free(reqs);

@@ -447,13 +447,6 @@ out:
 	return rc;
 }
 
-static void slist_wipe_free(struct curl_slist *l)
-{
-	for (struct curl_slist *p = l; p != NULL; p = p->next)
-		explicit_bzero(p->data, strlen(p->data));
-	curl_slist_free_all(l);
-}
-
 /* Resource of a scope: the scope without its "/.default" suffix. */
 static int scope_resource(const char *scope, char *dst, size_t dsz)
 {
@@ -574,7 +567,7 @@ out:
 	}
 	if (rc != 0 && rc != ERR_NOMEM && err != NULL && err->msg[0] == '\0')
 		err_set(err, rc, "azure: cannot build the token request");
-	slist_wipe_free(h);
+	cloud_http_headers_free(h);
 	secbuf_free(assertion);
 	secbuf_free(b);
 	return rc;
@@ -661,7 +654,7 @@ static int fetch(struct azure_auth *a, const char *scope, int64_t now, struct az
 	str_copy(slot->scope, sizeof(slot->scope), scope);
 out:
 	cloud_http_req_reset(&req);
-	slist_wipe_free(hdrs);
+	cloud_http_headers_free(hdrs);
 	secbuf_free(body);
 	free(url);
 	return rc;

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/str.h"
 #include "common/xmalloc.h"
@@ -18,14 +19,6 @@ struct azure_client {
 	uint64_t rng;
 	uint64_t requests;
 };
-
-static long long mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int azure_client_new(const struct azure_auth_cfg *acfg, struct azure_client **out,
 		     struct err_ctx *err)
@@ -171,13 +164,6 @@ void azure_call_reason(const struct azure_call *call, char *dst, size_t dsz)
 		dst[dsz - 1] = '\0';
 }
 
-static void slist_wipe_free(struct curl_slist *l)
-{
-	for (struct curl_slist *p = l; p != NULL; p = p->next)
-		explicit_bzero(p->data, strlen(p->data));
-	curl_slist_free_all(l);
-}
-
 static int add_line(struct curl_slist **l, const char *a, const char *b, size_t blen)
 {
 	struct secbuf *line = NULL;
@@ -221,7 +207,7 @@ static int build_headers(const struct azure_call *call, const struct secbuf *tok
 	*out = l;
 	l = NULL;
 out:
-	slist_wipe_free(l);
+	cloud_http_headers_free(l);
 	return rc;
 }
 
@@ -314,7 +300,7 @@ int azure_client_run(struct azure_client *c, struct azure_call *calls, size_t n,
 	for (size_t i = 0; i < n; i++)
 		azure_call_reset(&calls[i]);
 	while (left > 0) {
-		long long now = mono_ms(), wait = -1;
+		long long now = clock_mono_ms(), wait = -1;
 		size_t w = 0;
 
 		for (size_t i = 0; i < n && w < AZURE_CLIENT_WAVE; i++) {
@@ -366,14 +352,14 @@ int azure_client_run(struct azure_client *c, struct azure_call *calls, size_t n,
 		}
 		rc = cloud_http_perform(c->http, rp, w);
 		for (size_t k = 0; k < w; k++) {
-			slist_wipe_free(hdrs[k]);
+			cloud_http_headers_free(hdrs[k]);
 			hdrs[k] = NULL;
 		}
 		if (rc != 0) {
 			err_set(err, rc, "azure: HTTP transport failed");
 			goto out;
 		}
-		now = mono_ms();
+		now = clock_mono_ms();
 		for (size_t k = 0; k < w; k++) {
 			struct azure_call *call = &calls[idx[k]];
 			struct cloud_http_req *r = &reqs[k];
@@ -416,7 +402,7 @@ int azure_client_run(struct azure_client *c, struct azure_call *calls, size_t n,
 	rc = 0;
 out:
 	for (size_t k = 0; k < AZURE_CLIENT_WAVE; k++) {
-		slist_wipe_free(hdrs[k]);
+		cloud_http_headers_free(hdrs[k]);
 		cloud_http_req_reset(&reqs[k]);
 	}
 	free(reqs);

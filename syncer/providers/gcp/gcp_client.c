@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/str.h"
 #include "common/xmalloc.h"
@@ -45,14 +46,6 @@ struct gcp_client {
 	uint64_t rng;
 	uint64_t requests;
 };
-
-static long long mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 double gcp_client_quota(const char *cls)
 {
@@ -237,13 +230,6 @@ void gcp_call_reason(const struct gcp_call *call, char *dst, size_t dsz)
 		res, (!echo && call->message[0]) ? ": " : "", echo ? "" : call->message);
 }
 
-static void slist_wipe_free(struct curl_slist *l)
-{
-	for (struct curl_slist *p = l; p != NULL; p = p->next)
-		explicit_bzero(p->data, strlen(p->data));
-	curl_slist_free_all(l);
-}
-
 static int build_headers(const struct secbuf *tok, struct curl_slist **out)
 {
 	static const char pre[] = "Authorization: Bearer ";
@@ -273,7 +259,7 @@ static int build_headers(const struct secbuf *tok, struct curl_slist **out)
 	rc = 0;
 out:
 	secbuf_free(line);
-	slist_wipe_free(l);
+	cloud_http_headers_free(l);
 	return rc;
 }
 
@@ -366,7 +352,7 @@ int gcp_client_run(struct gcp_client *c, struct gcp_call *calls, size_t n, struc
 	}
 	while (left > 0) {
 		const struct secbuf *tok = NULL;
-		long long now = mono_ms(), wait = -1;
+		long long now = clock_mono_ms(), wait = -1;
 		size_t w = 0;
 
 		for (size_t i = 0; i < n && w < GCP_CLIENT_WAVE; i++) {
@@ -428,13 +414,13 @@ int gcp_client_run(struct gcp_client *c, struct gcp_call *calls, size_t n, struc
 				  call->attempts + 1);
 		}
 		rc = cloud_http_perform(c->http, rp, w);
-		slist_wipe_free(hdrs);
+		cloud_http_headers_free(hdrs);
 		hdrs = NULL;
 		if (rc != 0) {
 			err_set(err, rc, "gcp: HTTP transport failed");
 			goto out;
 		}
-		now = mono_ms();
+		now = clock_mono_ms();
 		for (size_t k = 0; k < w; k++) {
 			struct gcp_call *call = &calls[idx[k]];
 			struct cloud_http_req *r = &reqs[k];
@@ -475,7 +461,7 @@ int gcp_client_run(struct gcp_client *c, struct gcp_call *calls, size_t n, struc
 	}
 	rc = 0;
 out:
-	slist_wipe_free(hdrs);
+	cloud_http_headers_free(hdrs);
 	if (reqs != NULL) {
 		for (size_t k = 0; k < GCP_CLIENT_WAVE; k++)
 			cloud_http_req_reset(&reqs[k]);

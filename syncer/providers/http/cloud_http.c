@@ -236,3 +236,10 @@ out:
 	}
 	return rc;
 }
+
+void cloud_http_headers_free(struct curl_slist *l)
+{
+	for (struct curl_slist *p = l; p != NULL; p = p->next)
+		explicit_bzero(p->data, strlen(p->data));
+	curl_slist_free_all(l);
+}

@@ -48,6 +48,10 @@ void cloud_http_free(struct cloud_http *h);
  * itself failed (per-request outcome in reqs[i]->rc). */
 int cloud_http_perform(struct cloud_http *h, struct cloud_http_req **reqs, size_t n);
 
+/* Wipes every line of a header list (they carry tokens and signatures), then frees it.
+ * NULL is a no-op. */
+void cloud_http_headers_free(struct curl_slist *l);
+
 /* Frees the response and clears the out fields, keeping the in fields. */
 void cloud_http_req_reset(struct cloud_http_req *r);
 
