@@ -14,7 +14,7 @@ here="$SMC_SOURCE_DIR/tests/e2e"
 SMCD="$SMC_BINARY_DIR/smcd"
 
 
-kport=$(free_port); aport=$(free_port); m1=$(free_port); m2=$(free_port)
+kport=$(free_port); aport=$(free_port); m1=$(free_port)
 python3 "$SMC_SOURCE_DIR/tests/fakes/kube_apiserver.py" --port "$kport" --cert-dir "$TMP/certs" \
 	--crd-dir "$SMC_SOURCE_DIR/deploy/crd" --bookmark-interval 1 >"$TMP/kube.out" 2>"$TMP/kube.err" &
 pids+=($!)
@@ -160,6 +160,7 @@ wait_for 5 bash -c "curl -sf http://127.0.0.1:$m1/metrics | grep -q '^smc_child_
 check "watcher restart counted" bash -c "curl -sf http://127.0.0.1:$m1/metrics | grep -q '^smc_child_restarts_total{role=\"watcher\"} 1'"
 
 # 7. two replicas: only the leader writes; the other takes over when it stops
+m2=$(free_port) # taken just before use: other tests run in parallel and take ports too
 start_smcd b "$store_b" "$m2"
 sleep 3
 publish r6 v6
@@ -167,6 +168,7 @@ wait_for 10 has_value v6
 sleep 1
 check "leader a wrote v6" has_value v6
 check "follower b wrote nothing" bash -c "! '$SMC' get --store '$store_b' svc-DB_PASSWORD >/dev/null 2>&1"
+kill -0 "$pid_b" 2>/dev/null || { echo "replica b exited:"; tail -5 "$TMP/b.err"; }
 check "/metrics of b: not the leader" bash -c "curl -sf http://127.0.0.1:$m2/metrics | grep -q '^smc_leader 0'"
 kill -TERM "$pid_a"; wait "$pid_a" 2>/dev/null || true
 publish r7 v7
