@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/str.h"
 #include "common/xmalloc.h"
 #include "syncer/providers/aws/provider_aws.h"
 #include "syncer/providers/azure/provider_azure.h"
@@ -120,4 +121,21 @@ const struct result_item *report_find(const struct report *r, enum item_kind kin
 			return &r->items[i];
 	}
 	return NULL;
+}
+
+int provider_refuses(const struct job *job, int own, const char *other, const char *mark,
+		     char *reason, size_t n)
+{
+	if (own == -1) {
+		(void)str_fmt(reason, n, "exists and is owned by %s", other);
+		return 1;
+	}
+	if (own == 0 && !job->policy.adopt_existing) {
+		(void)str_fmt(reason, n,
+			      "exists without %s" PROVIDER_MANAGED_BY_KEY "=" PROVIDER_MANAGED_BY_VALUE
+			      " (set adoptExisting to take it over)",
+			      mark);
+		return 1;
+	}
+	return 0;
 }

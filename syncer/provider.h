@@ -84,4 +84,12 @@ const struct provider_ops *provider_find(const char *kind);
 /* "<ns>/<name>" of the owning config, written into the ownership mark. Owned (free()). */
 char *provider_owner(const struct job *job);
 
+/* Whether an existing remote object must be left alone. own: 1 this config's, 0 no
+ * ownership mark, -1 another config's (named other). 1 (refused, reason filled: "exists
+ * and is owned by <other>" or "exists without <mark>managed-by=secret-manager-controller
+ * (set adoptExisting to take it over)", mark being e.g. "label " or "") or 0 (it may be
+ * written: ours, or unmarked with adopt_existing). */
+int provider_refuses(const struct job *job, int own, const char *other, const char *mark,
+		     char *reason, size_t n);
+
 #endif

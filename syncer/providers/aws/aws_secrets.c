@@ -622,17 +622,9 @@ static int existing(struct sm_ctx *x, struct sm_item *it, struct err_ctx *err)
 		goto out;
 	}
 	own = tags_owner(d.json, x->owner, other, sizeof(other));
-	if (own == -1) {
-		str_fmt(reason, sizeof(reason), "exists and is owned by %s", other);
+	if (provider_refuses(x->job, own, other, "", reason, sizeof(reason))) {
 		it->state = SM_DONE;
 		rc = report(x, it->d->name, it->d->key, ITEM_REFUSED, reason);
-		goto out;
-	}
-	if (own == 0 && !x->job->policy.adopt_existing) {
-		it->state = SM_DONE;
-		rc = report(x, it->d->name, it->d->key, ITEM_REFUSED,
-			    "exists without managed-by=" PROVIDER_MANAGED_BY_VALUE
-			    " (set adoptExisting to take it over)");
 		goto out;
 	}
 	if (x->job->policy.dry_run) {

@@ -390,15 +390,8 @@ static int existing(struct gp_ctx *x, struct gp_item *it, struct err_ctx *err)
 		goto out;
 	}
 	own = gcp_owner_check(g.json, x->ns, x->name, other, sizeof(other));
-	if (own == -1) {
-		str_fmt(reason, sizeof(reason), "exists and is owned by %s", other);
+	if (provider_refuses(x->job, own, other, "label ", reason, sizeof(reason))) {
 		rc = item_done(x, it, ITEM_REFUSED, reason);
-		goto out;
-	}
-	if (own == 0 && !x->job->policy.adopt_existing) {
-		rc = item_done(x, it, ITEM_REFUSED,
-			       "exists without label managed-by=" PROVIDER_MANAGED_BY_VALUE
-			       " (set adoptExisting to take it over)");
 		goto out;
 	}
 	if (own == 0 && x->job->policy.dry_run) {
