@@ -1,8 +1,7 @@
-/* aws_retry.c — token buckets per API and full-jitter backoff. */
+/* aws_retry.c — AWS quotas and retryable answers on top of the shared limiter. */
 #include "syncer/providers/aws/aws_retry.h"
 
 #include <string.h>
-#include <time.h>
 
 #include "common/str.h"
 
@@ -45,67 +44,16 @@ double aws_retry_quota(const char *target)
 	return DEFAULT_RPS;
 }
 
-static uint64_t next_rand(struct aws_retry *r)
-{
-	uint64_t x = r->rng;
-
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	r->rng = x;
-	return x;
-}
-
 void aws_retry_init(struct aws_retry *r, uint64_t seed)
 {
-	memset(r, 0, sizeof(*r));
-	if (seed == 0) {
-		struct timespec ts;
-
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		seed = (uint64_t)ts.tv_nsec * 2654435761u + (uint64_t)ts.tv_sec;
-	}
-	r->rng = seed ? seed : 88172645463325252ull;
-}
-
-static struct aws_bucket *bucket_for(struct aws_retry *r, const char *target, double now)
-{
-	struct aws_bucket *b;
-
-	for (size_t i = 0; i < r->n; i++) {
-		if (strcmp(r->buckets[i].action, target) == 0)
-			return &r->buckets[i];
-	}
-	if (r->n == AWS_RETRY_MAX_BUCKETS)
-		return NULL; /* untracked: not limited */
-	b = &r->buckets[r->n];
-	if (str_copy(b->action, sizeof(b->action), target) != 0)
-		return NULL;
-	r->n++;
-	b->rate = aws_retry_quota(target);
-	b->burst = b->rate < 1 ? 1 : b->rate;
-	b->tokens = b->burst;
-	b->last = now;
-	return b;
+	cloud_limiter_init(&r->lim, seed);
 }
 
 long aws_retry_take(struct aws_retry *r, const char *target, double now)
 {
-	struct aws_bucket *b = bucket_for(r, target, now);
+	double rate = aws_retry_quota(target);
 
-	if (b == NULL)
-		return 0;
-	if (now > b->last) {
-		b->tokens += (now - b->last) * b->rate;
-		if (b->tokens > b->burst)
-			b->tokens = b->burst;
-		b->last = now;
-	}
-	if (b->tokens >= 1.0) {
-		b->tokens -= 1.0;
-		return 0;
-	}
-	return (long)((1.0 - b->tokens) / b->rate * 1000.0) + 1;
+	return cloud_limiter_take(&r->lim, target, rate, rate, now);
 }
 
 int aws_retry_should(int rc, long status, const char *errcode)
@@ -133,14 +81,6 @@ int aws_retry_should(int rc, long status, const char *errcode)
 
 long aws_retry_backoff_ms(struct aws_retry *r, unsigned attempt, long retry_after)
 {
-	long ceiling = AWS_RETRY_BASE_MS, wait;
-
-	for (unsigned i = 0; i < attempt && ceiling < AWS_RETRY_CAP_MS; i++)
-		ceiling *= 2;
-	if (ceiling > AWS_RETRY_CAP_MS)
-		ceiling = AWS_RETRY_CAP_MS;
-	wait = (long)(next_rand(r) % (uint64_t)(ceiling + 1));
-	if (retry_after >= 0 && wait < retry_after * 1000)
-		wait = retry_after * 1000;
-	return wait;
+	return cloud_backoff_ms(&r->lim.rng, attempt, AWS_RETRY_BASE_MS, AWS_RETRY_CAP_MS,
+				retry_after);
 }

@@ -9,23 +9,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "syncer/providers/http/cloud_retry.h"
+
 #define AWS_RETRY_MAX_ATTEMPTS 6      /* first try + 5 retries */
 #define AWS_RETRY_BASE_MS 100         /* backoff base */
 #define AWS_RETRY_CAP_MS 20000        /* backoff ceiling per wait */
-#define AWS_RETRY_MAX_BUCKETS 32      /* distinct actions tracked per client */
 
-struct aws_bucket {
-	char action[48];
-	double rate;   /* tokens per second */
-	double burst;  /* bucket size */
-	double tokens;
-	double last;   /* seconds, monotonic */
-};
-
+/* The shared limiter (cloud_retry.h) sized with AWS's quotas, one bucket per action. */
 struct aws_retry {
-	struct aws_bucket buckets[AWS_RETRY_MAX_BUCKETS];
-	size_t n;
-	uint64_t rng; /* xorshift state for jitter (not for secrets) */
+	struct cloud_limiter lim;
 };
 
 /* Initialises the limiter; seed 0 picks one from the clock. */

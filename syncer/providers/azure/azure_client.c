@@ -10,6 +10,7 @@
 #include "common/str.h"
 #include "common/xmalloc.h"
 #include "syncer/providers/http/cloud_json.h"
+#include "syncer/providers/http/cloud_retry.h"
 
 #define AZURE_CLIENT_WAVE 64 /* calls sent per round */
 
@@ -66,29 +67,9 @@ uint64_t azure_client_requests(const struct azure_client *c)
 	return c->requests;
 }
 
-static uint64_t next_rand(uint64_t *s)
-{
-	uint64_t x = *s ? *s : 88172645463325252ull;
-
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	*s = x;
-	return x;
-}
-
 long azure_retry_backoff_ms(uint64_t *rng, unsigned attempt, long retry_after)
 {
-	long ceiling = AZURE_RETRY_BASE_MS, wait;
-
-	for (unsigned i = 0; i < attempt && ceiling < AZURE_RETRY_CAP_MS; i++)
-		ceiling *= 2;
-	if (ceiling > AZURE_RETRY_CAP_MS)
-		ceiling = AZURE_RETRY_CAP_MS;
-	wait = (long)(next_rand(rng) % (uint64_t)(ceiling + 1));
-	if (retry_after >= 0 && wait < retry_after * 1000)
-		wait = retry_after * 1000;
-	return wait;
+	return cloud_backoff_ms(rng, attempt, AZURE_RETRY_BASE_MS, AZURE_RETRY_CAP_MS, retry_after);
 }
 
 int azure_retry_should(int rc, long status)

@@ -11,6 +11,7 @@
 #include "common/xmalloc.h"
 #include "syncer/providers/gcp/gcp_codec.h"
 #include "syncer/providers/http/cloud_json.h"
+#include "syncer/providers/http/cloud_retry.h"
 
 #define GCP_CLIENT_WAVE 64 /* calls sent per round */
 #define GCP_MAX_URL (GCP_CLIENT_MAX_PATH + 1024)
@@ -31,19 +32,12 @@ static const struct {
     {"parametermanager.read", 9},   {"parametermanager.write", 9},
 };
 
-struct bucket {
-	char cls[40];
-	double rate, burst, tokens, last;
-};
-
 struct gcp_client {
 	char *project;
 	char *base[GCP_API_N]; /* ends with '/' */
 	struct cloud_http *http;
 	struct gcp_auth *auth;
-	struct bucket buckets[GCP_CLIENT_MAX_BUCKETS];
-	size_t nb;
-	uint64_t rng;
+	struct cloud_limiter lim; /* buckets per API class, jitter state */
 	uint64_t requests;
 };
 
@@ -65,55 +59,19 @@ static void op_class(const struct gcp_call *call, char *dst, size_t dsz)
 	str_fmt(dst, dsz, "%s.%s", api_name[call->api], k);
 }
 
-/* 0 when a token was taken, else milliseconds to wait. */
+/* 0 when a token was taken, else milliseconds to wait (a bucket holds ten seconds of
+ * the rate: the quotas are per minute). */
 static long take(struct gcp_client *c, const char *cls, double now)
 {
-	struct bucket *b = NULL;
+	double rate = gcp_client_quota(cls);
 
-	for (size_t i = 0; i < c->nb; i++) {
-		if (strcmp(c->buckets[i].cls, cls) == 0)
-			b = &c->buckets[i];
-	}
-	if (b == NULL) {
-		if (c->nb == GCP_CLIENT_MAX_BUCKETS)
-			return 0;
-		b = &c->buckets[c->nb++];
-		str_copy(b->cls, sizeof(b->cls), cls);
-		b->rate = gcp_client_quota(cls);
-		b->burst = b->rate * 10;
-		b->tokens = b->burst;
-		b->last = now;
-	}
-	if (now > b->last) {
-		b->tokens += (now - b->last) * b->rate;
-		if (b->tokens > b->burst)
-			b->tokens = b->burst;
-		b->last = now;
-	}
-	if (b->tokens >= 1.0) {
-		b->tokens -= 1.0;
-		return 0;
-	}
-	return (long)((1.0 - b->tokens) / b->rate * 1000.0) + 1;
+	return cloud_limiter_take(&c->lim, cls, rate, rate * 10, now);
 }
 
 long gcp_client_backoff_ms(struct gcp_client *c, unsigned attempt, long retry_after)
 {
-	long ceiling = GCP_RETRY_BASE_MS, wait;
-	uint64_t x = c->rng;
-
-	for (unsigned i = 0; i < attempt && ceiling < GCP_RETRY_CAP_MS; i++)
-		ceiling *= 2;
-	if (ceiling > GCP_RETRY_CAP_MS)
-		ceiling = GCP_RETRY_CAP_MS;
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	c->rng = x;
-	wait = (long)(x % (uint64_t)(ceiling + 1));
-	if (retry_after >= 0 && retry_after <= 3600 && wait < retry_after * 1000)
-		wait = retry_after * 1000;
-	return wait;
+	return cloud_backoff_ms(&c->lim.rng, attempt, GCP_RETRY_BASE_MS, GCP_RETRY_CAP_MS,
+				retry_after);
 }
 
 static int valid_project(const char *p)
@@ -134,7 +92,6 @@ int gcp_client_new(const struct gcp_client_cfg *cfg, struct gcp_client **out, st
 	const char *project =
 	    cfg->project && cfg->project[0] ? cfg->project : getenv("GOOGLE_CLOUD_PROJECT");
 	const char *ca = getenv("SSL_CERT_FILE"); /* a private CA (tests, proxies) */
-	struct timespec ts;
 	int rc = ERR_NOMEM;
 
 	if (c == NULL)
@@ -168,8 +125,7 @@ int gcp_client_new(const struct gcp_client_cfg *cfg, struct gcp_client **out, st
 	}
 	if ((rc = gcp_auth_new(cfg->creds, cfg->auth_type, c->http, &c->auth, err)) != 0)
 		goto fail;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	c->rng = ((uint64_t)ts.tv_nsec * 2654435761u + (uint64_t)ts.tv_sec) | 1;
+	cloud_limiter_init(&c->lim, 0);
 	*out = c;
 	return 0;
 fail:

@@ -26,7 +26,6 @@
 #define GCP_RETRY_MAX_ATTEMPTS 6 /* first try + 5 retries */
 #define GCP_RETRY_BASE_MS 100
 #define GCP_RETRY_CAP_MS 20000
-#define GCP_CLIENT_MAX_BUCKETS 16
 
 enum gcp_api { GCP_API_SM = 0, GCP_API_PM = 1, GCP_API_N = 2 };
 
